@@ -1,0 +1,107 @@
+/* libmnv2 — quantized MobileNetV2/SSD inference engine for .tflite files.
+ *
+ * Contract:
+ *  - mnv2_model_load() maps a .tflite file, validates every offset, length, shape and
+ *    operator before use, prepares kernels and plans one activation arena. A loaded model
+ *    is immutable and may be shared by any number of threads.
+ *  - Each thread that runs inference owns an mnv2_context (its own arena). Running never
+ *    allocates memory.
+ *  - Every function that can fail takes an mnv2_error* (may be NULL) and fills it with a
+ *    message saying what went wrong and where; nothing is printed.
+ */
+#ifndef MNV2_ENGINE_H
+#define MNV2_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MNV2_MAX_RANK 6
+#define MNV2_ERROR_LEN 512
+
+typedef struct mnv2_error {
+	char msg[MNV2_ERROR_LEN];
+} mnv2_error;
+
+/* Element types, numbered as TFLite's TensorType. */
+typedef enum mnv2_dtype {
+	MNV2_FLOAT32 = 0,
+	MNV2_INT32 = 2,
+	MNV2_UINT8 = 3,
+	MNV2_INT64 = 4,
+	MNV2_INT8 = 9,
+} mnv2_dtype;
+
+typedef struct mnv2_tensor_info {
+	const char *name;
+	mnv2_dtype type;
+	int rank;
+	int32_t dims[MNV2_MAX_RANK];
+	size_t bytes;         /* size of the data in bytes */
+	int quantized;        /* 1 when scale/zero_point are meaningful */
+	float scale;          /* per-tensor scale (first channel's when per-channel) */
+	int32_t zero_point;
+	int quant_channels;   /* > 1 for per-channel quantization */
+	int quant_axis;
+} mnv2_tensor_info;
+
+typedef struct mnv2_op_info {
+	int index;
+	const char *name;     /* "CONV_2D", or the custom code */
+	int num_inputs, num_outputs;
+	const int *inputs;    /* tensor indices, -1 for an absent optional input */
+	const int *outputs;
+	uint64_t macs;        /* multiply-accumulates of one run */
+} mnv2_op_info;
+
+typedef struct mnv2_model mnv2_model;
+typedef struct mnv2_context mnv2_context;
+
+/* Loading. The buffer variant copies nothing when the caller keeps `data` alive and
+ * passes keep=1; with keep=0 the bytes are copied. `name` names the model in errors. */
+mnv2_model *mnv2_model_load(const char *path, mnv2_error *err);
+mnv2_model *mnv2_model_load_buffer(const void *data, size_t size, const char *name,
+				   int keep, mnv2_error *err);
+void mnv2_model_free(mnv2_model *m);
+
+/* Description of a loaded model. Pointers stay valid until mnv2_model_free(). */
+int mnv2_model_num_inputs(const mnv2_model *m);
+int mnv2_model_num_outputs(const mnv2_model *m);
+int mnv2_model_input_info(const mnv2_model *m, int i, mnv2_tensor_info *out);
+int mnv2_model_output_info(const mnv2_model *m, int i, mnv2_tensor_info *out);
+int mnv2_model_num_tensors(const mnv2_model *m);
+int mnv2_model_tensor_info(const mnv2_model *m, int i, mnv2_tensor_info *out);
+int mnv2_model_num_ops(const mnv2_model *m);
+int mnv2_model_op_info(const mnv2_model *m, int i, mnv2_op_info *out);
+uint64_t mnv2_model_macs(const mnv2_model *m);
+size_t mnv2_model_param_bytes(const mnv2_model *m);
+size_t mnv2_model_arena_bytes(const mnv2_model *m);
+const char *mnv2_model_name(const mnv2_model *m);
+const char *mnv2_model_description(const mnv2_model *m);        /* Model.description or "" */
+const char *mnv2_model_metadata_name(const mnv2_model *m);      /* TFLITE_METADATA name or "" */
+const char *mnv2_model_metadata_description(const mnv2_model *m);
+/* Labels packed in the model (TFLite metadata + appended zip); 0 when there are none. */
+size_t mnv2_model_num_labels(const mnv2_model *m);
+const char *mnv2_model_label(const mnv2_model *m, size_t i);
+
+/* Inference contexts: one per thread. */
+mnv2_context *mnv2_context_create(const mnv2_model *m, mnv2_error *err);
+void mnv2_context_free(mnv2_context *c);
+/* Writable input buffer of `bytes` bytes, valid for the context's lifetime. */
+void *mnv2_context_input(mnv2_context *c, int i, size_t *bytes);
+int mnv2_context_set_input(mnv2_context *c, int i, const void *data, size_t len,
+			   mnv2_error *err);
+int mnv2_context_run(mnv2_context *c, mnv2_error *err);
+/* Output data after a run; shape may differ from the file's for ops that set it. */
+const void *mnv2_context_output(const mnv2_context *c, int i, size_t *bytes);
+
+const char *mnv2_dtype_name(mnv2_dtype t);
+const char *mnv2_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

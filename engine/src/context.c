@@ -1,0 +1,160 @@
+/* context — per-thread inference state (one arena) and the op-by-op interpreter. */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mnv2_context {
+	const mnv2_model *m;
+	uint8_t *arena;
+};
+
+mnv2_context *mnv2_context_create(const mnv2_model *m, mnv2_error *err)
+{
+	mnv2_context *c = calloc(1, sizeof *c);
+	size_t bytes = m->arena_bytes ? m->arena_bytes : 64;
+	if (!c || !(c->arena = aligned_alloc(64, bytes))) {
+		free(c);
+		mnv2_fail(err, "%s: cannot allocate a %zu-byte arena", m->name, bytes);
+		return NULL;
+	}
+	memset(c->arena, 0, bytes);
+	c->m = m;
+	return c;
+}
+
+void mnv2_context_free(mnv2_context *c)
+{
+	if (!c)
+		return;
+	free(c->arena);
+	free(c);
+}
+
+static const void *cdata(const mnv2_context *c, int t)
+{
+	const mnv2_tensor *x = &c->m->tensors[t];
+	return x->is_const ? (const void *)x->data : (const void *)(c->arena + x->offset);
+}
+
+static void *wdata(mnv2_context *c, int t) { return c->arena + c->m->tensors[t].offset; }
+
+void *mnv2_context_input(mnv2_context *c, int i, size_t *bytes)
+{
+	if (i < 0 || i >= c->m->nin)
+		return NULL;
+	if (bytes)
+		*bytes = c->m->tensors[c->m->inputs[i]].bytes;
+	return wdata(c, c->m->inputs[i]);
+}
+
+int mnv2_context_set_input(mnv2_context *c, int i, const void *data, size_t len,
+			   mnv2_error *err)
+{
+	size_t bytes;
+	void *dst = mnv2_context_input(c, i, &bytes);
+	if (!dst)
+		return mnv2_fail(err, "%s: no input %d", c->m->name, i);
+	if (len != bytes)
+		return mnv2_fail(err, "%s: input %d takes %zu bytes, got %zu", c->m->name, i, bytes,
+				 len);
+	memcpy(dst, data, len);
+	return 0;
+}
+
+const void *mnv2_context_output(const mnv2_context *c, int i, size_t *bytes)
+{
+	if (i < 0 || i >= c->m->nout)
+		return NULL;
+	if (bytes)
+		*bytes = c->m->tensors[c->m->outputs[i]].bytes;
+	return cdata(c, c->m->outputs[i]);
+}
+
+static void run_concat(mnv2_context *c, const mnv2_op *op)
+{
+	const mnv2_tensor *out = &c->m->tensors[op->out[0]];
+	size_t esz = mnv2_dtype_size(out->type), outer = 1, inner = 1;
+	int axis = op->opt.axis;
+	for (int d = 0; d < axis; d++)
+		outer *= (size_t)out->dims[d];
+	for (int d = axis + 1; d < out->rank; d++)
+		inner *= (size_t)out->dims[d];
+	uint8_t *dst = wdata(c, op->out[0]);
+	for (size_t o = 0; o < outer; o++)
+		for (int i = 0; i < op->nin; i++) {
+			const mnv2_tensor *in = &c->m->tensors[op->in[i]];
+			size_t n = (size_t)in->dims[axis] * inner;
+			const uint8_t *src = (const uint8_t *)cdata(c, op->in[i]) + o * n * esz;
+			int requant = esz == 1 && (in->scale != out->scale ||
+						   in->zero_point != out->zero_point);
+			if (requant)
+				mnv2_rescale(n, src, in->type == MNV2_INT8, in->scale, in->zero_point,
+					     out->scale, out->zero_point, out->type == MNV2_INT8, dst);
+			else
+				memcpy(dst, src, n * esz);
+			dst += n * esz;
+		}
+}
+
+static void run_op(mnv2_context *c, const mnv2_op *op)
+{
+	const mnv2_tensor *in = &c->m->tensors[op->in[0]];
+	const mnv2_tensor *out = &c->m->tensors[op->out[0]];
+	const void *x = cdata(c, op->in[0]);
+	void *y = wdata(c, op->out[0]);
+	switch (op->kind) {
+	case MNV2_OP_CONV:
+	case MNV2_OP_FC:
+		mnv2_conv2d(&op->k.conv, x, cdata(c, op->in[1]), y);
+		break;
+	case MNV2_OP_DWCONV:
+		mnv2_dwconv2d(&op->k.conv, x, cdata(c, op->in[1]), y);
+		break;
+	case MNV2_OP_ADD:
+		mnv2_add(&op->k.add, x, cdata(c, op->in[1]), y);
+		break;
+	case MNV2_OP_AVGPOOL:
+		mnv2_avgpool(&op->k.pool, x, y);
+		break;
+	case MNV2_OP_MAXPOOL:
+		mnv2_maxpool(&op->k.pool, x, y);
+		break;
+	case MNV2_OP_MEAN:
+		mnv2_mean_hw(&op->k.mean, x, y);
+		break;
+	case MNV2_OP_SOFTMAX:
+		mnv2_softmax(op->softmax, x, y);
+		break;
+	case MNV2_OP_LOGISTIC:
+		mnv2_lut_apply(op->lut, in->count, x, y);
+		break;
+	case MNV2_OP_COPY:
+		memmove(y, x, out->bytes);
+		break;
+	case MNV2_OP_CONCAT:
+		run_concat(c, op);
+		break;
+	case MNV2_OP_PAD:
+		mnv2_pad(&op->k.pad, x, y);
+		break;
+	case MNV2_OP_REQUANT:
+		mnv2_requant(&op->k.requant, in->count, x, y);
+		break;
+	case MNV2_OP_QUANTIZE_F32:
+		mnv2_quantize_f32(in->count, x, out->scale, out->zero_point,
+				  out->type == MNV2_INT8, y);
+		break;
+	case MNV2_OP_DEQUANTIZE:
+		mnv2_dequantize(in->count, x, in->scale, in->zero_point, in->type == MNV2_INT8, y);
+		break;
+	}
+}
+
+int mnv2_context_run(mnv2_context *c, mnv2_error *err)
+{
+	(void)err;
+	for (int i = 0; i < c->m->nops; i++)
+		run_op(c, &c->m->ops[i]);
+	return 0;
+}

@@ -1,0 +1,155 @@
+/* model — loading (mmap or buffer), freeing and describing models. */
+#include "model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MNV2_MAX_FILE_BYTES ((size_t)1 << 31)
+
+int mnv2_fail(mnv2_error *err, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+const char *mnv2_version(void) { return MNV2_VERSION; }
+
+const char *mnv2_dtype_name(mnv2_dtype t)
+{
+	switch (t) {
+	case MNV2_FLOAT32: return "float32";
+	case MNV2_INT32: return "int32";
+	case MNV2_UINT8: return "uint8";
+	case MNV2_INT64: return "int64";
+	case MNV2_INT8: return "int8";
+	}
+	return "unknown";
+}
+
+static mnv2_model *finish_load(mnv2_model *m, mnv2_error *err)
+{
+	if (mnv2_model_parse(m, err) || mnv2_ops_prepare(m, err) || mnv2_plan(m, err) ||
+	    mnv2_metadata_read(m, err)) {
+		mnv2_model_free(m);
+		return NULL;
+	}
+	for (int i = 0; i < m->ntensors; i++)
+		if (m->tensors[i].is_const)
+			m->param_bytes += m->tensors[i].bytes;
+	return m;
+}
+
+static mnv2_model *new_model(const char *name, mnv2_error *err)
+{
+	mnv2_model *m = calloc(1, sizeof *m);
+	if (m && !(m->name = strdup(name ? name : "<buffer>"))) {
+		free(m);
+		m = NULL;
+	}
+	if (!m)
+		mnv2_fail(err, "out of memory");
+	return m;
+}
+
+mnv2_model *mnv2_model_load(const char *path, mnv2_error *err)
+{
+	struct stat st;
+	mnv2_model *m = new_model(path, err);
+	if (!m)
+		return NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		mnv2_fail(err, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 8 || (uint64_t)st.st_size > MNV2_MAX_FILE_BYTES) {
+		mnv2_fail(err, "%s: not a regular file of 8 bytes to 2 GiB (%lld bytes)", path,
+			  (long long)st.st_size);
+		goto fail;
+	}
+	m->size = (size_t)st.st_size;
+	m->map = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m->map == MAP_FAILED) {
+		m->map = NULL;
+		mnv2_fail(err, "%s: cannot map: %s", path, strerror(errno));
+		goto fail;
+	}
+	m->data = m->map;
+	close(fd);
+	return finish_load(m, err);
+fail:
+	if (fd >= 0)
+		close(fd);
+	mnv2_model_free(m);
+	return NULL;
+}
+
+mnv2_model *mnv2_model_load_buffer(const void *data, size_t size, const char *name, int keep,
+				   mnv2_error *err)
+{
+	mnv2_model *m = new_model(name, err);
+	if (!m)
+		return NULL;
+	if (size > MNV2_MAX_FILE_BYTES) {
+		mnv2_fail(err, "%s: %zu bytes is too large", m->name, size);
+		mnv2_model_free(m);
+		return NULL;
+	}
+	if (keep) {
+		m->data = data;
+	} else {
+		if (!(m->owned = malloc(size ? size : 1))) {
+			mnv2_fail(err, "%s: out of memory", m->name);
+			mnv2_model_free(m);
+			return NULL;
+		}
+		if (size)
+			memcpy(m->owned, data, size);
+		m->data = m->owned;
+	}
+	m->size = size;
+	return finish_load(m, err);
+}
+
+void mnv2_model_free(mnv2_model *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; m->tensors && i < m->ntensors; i++) {
+		free(m->tensors[i].name);
+		free(m->tensors[i].scales);
+		free(m->tensors[i].zero_points);
+	}
+	for (int i = 0; m->ops && i < m->nops; i++) {
+		free(m->ops[i].scales);
+		free(m->ops[i].bias);
+		free(m->ops[i].softmax);
+	}
+	for (size_t i = 0; i < m->nlabels; i++)
+		free(m->labels[i]);
+	free(m->labels);
+	free(m->tensors);
+	free(m->ops);
+	free(m->inputs);
+	free(m->outputs);
+	free(m->description);
+	free(m->meta_name);
+	free(m->meta_description);
+	if (m->map)
+		munmap(m->map, m->size);
+	free(m->owned);
+	free(m->name);
+	free(m);
+}
