@@ -1,0 +1,168 @@
+/* test_golden — our outputs against Google LiteRT's (../shared/golden).
+ *
+ * For every classifier directory under golden/classify/<model>/, every <img>.u8 input is
+ * run through ../shared/models/<model>.tflite and the output must equal <img>.out byte
+ * for byte; the top-5 class indices must agree too. Inputs are enumerated from the
+ * directory, so any input added there is checked the same way. Exits 77 (skip) with a
+ * message when ../shared is absent. */
+#include "mnv2/engine.h"
+#include "test_util.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *shared;
+
+static void top5(const uint8_t *v, size_t n, size_t out[5])
+{
+	for (int k = 0; k < 5; k++) {
+		size_t best = n;
+		for (size_t i = 0; i < n; i++) {
+			int used = 0;
+			for (int j = 0; j < k; j++)
+				used |= out[j] == i;
+			if (!used && (best == n || v[i] > v[best]))
+				best = i;
+		}
+		out[k] = best;
+	}
+}
+
+/* Runs every input of one model directory; returns the number of inputs checked. */
+static int check_model_dir(const char *model)
+{
+	char path[1024], gold[1024];
+	mnv2_error err;
+	snprintf(path, sizeof path, "%s/models/%s.tflite", shared, model);
+	mnv2_model *m = mnv2_model_load(path, &err);
+	ck_assert_msg(m != NULL, "load %s: %s", path, err.msg);
+	mnv2_context *c = mnv2_context_create(m, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	snprintf(path, sizeof path, "%s/golden/classify/%s", shared, model);
+	DIR *d = opendir(path);
+	ck_assert_msg(d != NULL, "cannot open %s", path);
+	struct dirent *e;
+	int checked = 0;
+	while ((e = readdir(d))) {
+		size_t nl = strlen(e->d_name), inlen, outlen, bytes;
+		if (nl < 4 || strcmp(e->d_name + nl - 3, ".u8"))
+			continue;
+		snprintf(path, sizeof path, "%s/golden/classify/%s/%s", shared, model, e->d_name);
+		snprintf(gold, sizeof gold, "%s/golden/classify/%s/%.*s.out", shared, model,
+			 (int)(nl - 3), e->d_name);
+		uint8_t *in = test_read_file(path, 1 << 24, &inlen);
+		uint8_t *want = test_read_file(gold, 1 << 24, &outlen);
+		ck_assert_msg(in && want, "cannot read %s or %s", path, gold);
+		ck_assert_msg(mnv2_context_set_input(c, 0, in, inlen, &err) == 0, "%s", err.msg);
+		ck_assert_msg(mnv2_context_run(c, &err) == 0, "%s", err.msg);
+		const uint8_t *got = mnv2_context_output(c, 0, &bytes);
+		ck_assert_msg(bytes == outlen, "%s: %zu output bytes, golden has %zu", gold, bytes, outlen);
+		size_t diff = 0, first = 0;
+		for (size_t i = 0; i < bytes; i++)
+			if (got[i] != want[i] && diff++ == 0)
+				first = i;
+		ck_assert_msg(diff == 0, "%s/%s: %zu bytes differ, first at %zu (%u vs golden %u)", model,
+			      e->d_name, diff, first, got[first], want[first]);
+		size_t a[5], b[5];
+		top5(got, bytes, a);
+		top5(want, outlen, b);
+		for (int k = 0; k < 5; k++)
+			ck_assert_msg(a[k] == b[k], "%s/%s: top-%d is %zu, golden %zu", model, e->d_name,
+				      k + 1, a[k], b[k]);
+		free(in);
+		free(want);
+		checked++;
+	}
+	closedir(d);
+	mnv2_context_free(c);
+	mnv2_model_free(m);
+	return checked;
+}
+
+START_TEST(classify_uint8)
+{
+	ck_assert_int_ge(check_model_dir("mobilenet_v2_1.0_224_quant"), 1);
+}
+END_TEST
+
+START_TEST(classify_int8_per_channel)
+{
+	ck_assert_int_ge(check_model_dir("tf2_mobilenet_v2_1.0_224_ptq"), 1);
+}
+END_TEST
+
+/* Any other classifier directory that appears under golden/classify is checked too. */
+START_TEST(classify_all_dirs)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/golden/classify", shared);
+	DIR *d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	struct dirent *e;
+	int dirs = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "mobilenet_v2_1.0_224_quant") ||
+		    !strcmp(e->d_name, "tf2_mobilenet_v2_1.0_224_ptq"))
+			continue;
+		snprintf(path, sizeof path, "%s/models/%s.tflite", shared, e->d_name);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		fclose(f);
+		check_model_dir(e->d_name);
+		dirs++;
+	}
+	closedir(d);
+	ck_assert_int_ge(dirs, 0);
+}
+END_TEST
+
+START_TEST(grace_hopper_is_military_uniform)
+{
+	char path[1024];
+	mnv2_error err;
+	size_t len, bytes;
+	snprintf(path, sizeof path, "%s/models/mobilenet_v2_1.0_224_quant.tflite", shared);
+	mnv2_model *m = mnv2_model_load(path, &err);
+	ck_assert_msg(m != NULL, "%s", err.msg);
+	snprintf(path, sizeof path, "%s/golden/classify/mobilenet_v2_1.0_224_quant/grace_hopper.u8",
+		 shared);
+	uint8_t *in = test_read_file(path, 1 << 24, &len);
+	ck_assert_ptr_nonnull(in);
+	mnv2_context *c = mnv2_context_create(m, &err);
+	ck_assert_int_eq(mnv2_context_set_input(c, 0, in, len, &err), 0);
+	ck_assert_int_eq(mnv2_context_run(c, &err), 0);
+	const uint8_t *out = mnv2_context_output(c, 0, &bytes);
+	size_t t[5];
+	top5(out, bytes, t);
+	ck_assert_uint_eq(t[0], 653); /* "military uniform" in imagenet_labels.txt */
+	free(in);
+	mnv2_context_free(c);
+	mnv2_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+	shared = test_shared_dir();
+	if (!shared) {
+		printf("SKIP: ../shared not found (set MNV2_SHARED_DIR); golden tests need LiteRT's outputs\n");
+		return 77;
+	}
+	Suite *s = suite_create("golden");
+	TCase *tc = tcase_create("classify");
+	tcase_set_timeout(tc, 900);
+	tcase_add_test(tc, classify_uint8);
+	tcase_add_test(tc, classify_int8_per_channel);
+	tcase_add_test(tc, classify_all_dirs);
+	tcase_add_test(tc, grace_hopper_is_military_uniform);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
