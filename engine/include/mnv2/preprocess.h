@@ -1,0 +1,77 @@
+/* mnv2/preprocess — RGB image to model input tensor, and model coordinates back to the
+ * image's pixel coordinates.
+ *
+ * Resampling: separable triangle ("bilinear") filter on half-pixel centres, in 22-bit
+ * fixed point, horizontal pass first with an 8-bit intermediate. When shrinking, the
+ * filter support widens by the scale factor so every source pixel contributes (area-aware,
+ * no aliasing). This is exactly Pillow's Image.resize(..., BILINEAR), the preprocessing
+ * the reference outputs were made with, so an image resized here gives the same bytes.
+ *
+ * Modes:
+ *  - stretch: the whole image to the input size, aspect not kept (SSD training default);
+ *  - letterbox: the whole image scaled to fit, aspect kept, centred, the rest filled with
+ *    the value that quantizes to zero (the input's zero point);
+ *  - center-crop: the largest centred region with the input's aspect, scaled to fit.
+ *
+ * Pixel values go into the tensor honouring its type: uint8 as is, int8 as value - 128
+ * (the same real value when the zero point is shifted by 128), float32 as
+ * (value - mean) / std with the mean and std given (127.5, 127.5 by default). */
+#ifndef MNV2_PREPROCESS_H
+#define MNV2_PREPROCESS_H
+
+#include "mnv2/engine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mnv2_resize_mode {
+	MNV2_RESIZE_STRETCH = 0,
+	MNV2_RESIZE_LETTERBOX = 1,
+	MNV2_RESIZE_CENTER_CROP = 2,
+} mnv2_resize_mode;
+
+/* Maps model input coordinates to source image pixels: src = offset + model * scale,
+ * with model coordinates in input pixels (0..dst_w, 0..dst_h). */
+typedef struct mnv2_transform {
+	double scale_x, scale_y, offset_x, offset_y;
+	uint32_t src_w, src_h, dst_w, dst_h;
+} mnv2_transform;
+
+typedef struct mnv2_rgb_view {
+	const uint8_t *data;  /* RGB888 rows */
+	uint32_t width, height;
+	size_t stride;        /* bytes between rows, >= 3 * width */
+} mnv2_rgb_view;
+
+const char *mnv2_resize_mode_name(mnv2_resize_mode m);
+int mnv2_resize_mode_parse(const char *s, mnv2_resize_mode *out); /* stretch|letterbox|center-crop */
+
+/* Resamples the box [x0,x1) x [y0,y1) of src to dst_w x dst_h RGB888 (dst_stride bytes per
+ * row). Allocates only scratch proportional to the sizes; returns -1 with err on bad
+ * arguments or allocation failure. */
+int mnv2_resize_rgb(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t x1,
+		    uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h, size_t dst_stride,
+		    mnv2_error *err);
+
+/* Fills a model's NHWC [1,H,W,3] input buffer from an RGB image. */
+typedef struct mnv2_preprocess_opts {
+	mnv2_resize_mode mode;
+	float mean, std;      /* float32 inputs only; 0/0 means 127.5/127.5 */
+} mnv2_preprocess_opts;
+
+int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *input,
+		    const mnv2_preprocess_opts *opts, void *dst, size_t dst_len,
+		    mnv2_transform *tf, mnv2_error *err);
+
+/* Normalized model coordinates (0..1) to source pixel coordinates. */
+void mnv2_transform_point(const mnv2_transform *tf, double xn, double yn, double *x,
+			  double *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

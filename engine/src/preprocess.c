@@ -1,0 +1,127 @@
+/* preprocess — resize modes, tensor encoding and the inverse coordinate transform; see
+ * mnv2/preprocess.h. */
+#include "mnv2/preprocess.h"
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *mnv2_resize_mode_name(mnv2_resize_mode m)
+{
+	switch (m) {
+	case MNV2_RESIZE_STRETCH: return "stretch";
+	case MNV2_RESIZE_LETTERBOX: return "letterbox";
+	case MNV2_RESIZE_CENTER_CROP: return "center-crop";
+	}
+	return "?";
+}
+
+int mnv2_resize_mode_parse(const char *s, mnv2_resize_mode *out)
+{
+	for (int m = 0; m <= MNV2_RESIZE_CENTER_CROP; m++)
+		if (!strcmp(s, mnv2_resize_mode_name((mnv2_resize_mode)m))) {
+			*out = (mnv2_resize_mode)m;
+			return 0;
+		}
+	return -1;
+}
+
+void mnv2_transform_point(const mnv2_transform *tf, double xn, double yn, double *x,
+			  double *y)
+{
+	*x = tf->offset_x + xn * tf->dst_w * tf->scale_x;
+	*y = tf->offset_y + yn * tf->dst_h * tf->scale_y;
+}
+
+/* Converts resized RGB bytes in place into the tensor's encoding. */
+static void encode(uint8_t *buf, size_t n, const mnv2_tensor_info *in,
+		   const mnv2_preprocess_opts *o)
+{
+	if (in->type == MNV2_INT8) {
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (uint8_t)(int8_t)((int)buf[i] - 128);
+	} else if (in->type == MNV2_FLOAT32) {
+		float mean = o && o->std > 0 ? o->mean : 127.5f;
+		float std = o && o->std > 0 ? o->std : 127.5f;
+		float *f = (float *)(void *)buf;
+		for (size_t i = n; i-- > 0;) /* back to front: floats are wider than bytes */
+			f[i] = ((float)buf[i] - mean) / std;
+	}
+}
+
+static uint8_t zero_byte(const mnv2_tensor_info *in)
+{
+	if (in->type == MNV2_UINT8)
+		return (uint8_t)in->zero_point;
+	if (in->type == MNV2_INT8)
+		return (uint8_t)(in->zero_point + 128); /* encode() subtracts 128 again */
+	return 128; /* float: (128 - 127.5) / 127.5 is the nearest byte to 0.0 */
+}
+
+static int check_input(const mnv2_tensor_info *in, size_t dst_len, mnv2_error *err)
+{
+	if (in->rank != 4 || in->dims[0] != 1 || in->dims[3] != 3 || in->dims[1] < 1 ||
+	    in->dims[2] < 1)
+		return mnv2_fail(err, "preprocess: input '%s' is not a [1,H,W,3] image tensor",
+				 in->name);
+	if (in->type != MNV2_UINT8 && in->type != MNV2_INT8 && in->type != MNV2_FLOAT32)
+		return mnv2_fail(err, "preprocess: input '%s' has type %s", in->name,
+				 mnv2_dtype_name(in->type));
+	if (dst_len != in->bytes)
+		return mnv2_fail(err, "preprocess: buffer of %zu bytes for a %zu-byte input", dst_len,
+				 in->bytes);
+	return 0;
+}
+
+int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *in,
+		    const mnv2_preprocess_opts *opts, void *dst, size_t dst_len,
+		    mnv2_transform *tf, mnv2_error *err)
+{
+	if (check_input(in, dst_len, err))
+		return -1;
+	uint32_t W = src->width, H = src->height, S_w = (uint32_t)in->dims[2],
+		 S_h = (uint32_t)in->dims[1];
+	mnv2_resize_mode mode = opts ? opts->mode : MNV2_RESIZE_STRETCH;
+	uint32_t x0 = 0, y0 = 0, x1 = W, y1 = H, ox = 0, oy = 0, rw = S_w, rh = S_h;
+	if (W == 0 || H == 0)
+		return mnv2_fail(err, "preprocess: empty image");
+	if (mode == MNV2_RESIZE_CENTER_CROP) {
+		/* Largest centred box with the input's aspect: W/H vs S_w/S_h, in integers. */
+		if ((uint64_t)W * S_h > (uint64_t)H * S_w) {
+			uint32_t cw = (uint32_t)(((uint64_t)H * S_w + S_h / 2) / S_h);
+			x0 = (W - (cw ? cw : 1)) / 2;
+			x1 = x0 + (cw ? cw : 1);
+		} else {
+			uint32_t chh = (uint32_t)(((uint64_t)W * S_h + S_w / 2) / S_w);
+			y0 = (H - (chh ? chh : 1)) / 2;
+			y1 = y0 + (chh ? chh : 1);
+		}
+	} else if (mode == MNV2_RESIZE_LETTERBOX) {
+		if ((uint64_t)W * S_h > (uint64_t)H * S_w)
+			rh = (uint32_t)(((uint64_t)H * S_w + W / 2) / W);
+		else
+			rw = (uint32_t)(((uint64_t)W * S_h + H / 2) / H);
+		rw = rw ? rw : 1;
+		rh = rh ? rh : 1;
+		ox = (S_w - rw) / 2;
+		oy = (S_h - rh) / 2;
+	}
+	uint8_t *out = dst;
+	size_t stride = (size_t)S_w * 3 * (in->type == MNV2_FLOAT32 ? 4 : 1);
+	if (in->type == MNV2_FLOAT32) /* resize into the first bytes, then widen */
+		stride = (size_t)S_w * 3;
+	memset(out, zero_byte(in), (size_t)S_w * S_h * 3);
+	if (mnv2_resize_rgb(src, x0, y0, x1, y1, out + (size_t)oy * stride + (size_t)ox * 3, rw,
+			    rh, stride, err))
+		return -1;
+	encode(out, (size_t)S_w * S_h * 3, in, opts);
+	if (tf) {
+		*tf = (mnv2_transform){ .src_w = W, .src_h = H, .dst_w = S_w, .dst_h = S_h };
+		tf->scale_x = (double)(x1 - x0) / rw;
+		tf->scale_y = (double)(y1 - y0) / rh;
+		tf->offset_x = x0 - ox * tf->scale_x;
+		tf->offset_y = y0 - oy * tf->scale_y;
+	}
+	return 0;
+}
