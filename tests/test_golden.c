@@ -120,6 +120,65 @@ START_TEST(classify_all_dirs)
 }
 END_TEST
 
+/* Detectors: all four float32 outputs of TFLite_Detection_PostProcess must equal the
+ * golden files byte for byte (boxes, classes, scores, count). */
+static int check_detector_dir(const char *model)
+{
+	static const char *names[4] = { "boxes", "classes", "scores", "count" };
+	char path[1024];
+	mnv2_error err;
+	snprintf(path, sizeof path, "%s/models/%s.tflite", shared, model);
+	mnv2_model *m = mnv2_model_load(path, &err);
+	ck_assert_msg(m != NULL, "load %s: %s", path, err.msg);
+	ck_assert_int_eq(mnv2_model_num_outputs(m), 4);
+	mnv2_context *c = mnv2_context_create(m, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	snprintf(path, sizeof path, "%s/golden/detect/%s", shared, model);
+	DIR *d = opendir(path);
+	ck_assert_msg(d != NULL, "cannot open %s", path);
+	struct dirent *e;
+	int checked = 0;
+	while ((e = readdir(d))) {
+		size_t nl = strlen(e->d_name), inlen;
+		if (nl < 4 || strcmp(e->d_name + nl - 3, ".u8"))
+			continue;
+		snprintf(path, sizeof path, "%s/golden/detect/%s/%s", shared, model, e->d_name);
+		uint8_t *in = test_read_file(path, 1 << 24, &inlen);
+		ck_assert_msg(in != NULL, "cannot read %s", path);
+		ck_assert_msg(mnv2_context_set_input(c, 0, in, inlen, &err) == 0, "%s", err.msg);
+		ck_assert_msg(mnv2_context_run(c, &err) == 0, "%s", err.msg);
+		for (int o = 0; o < 4; o++) {
+			size_t bytes, wlen;
+			snprintf(path, sizeof path, "%s/golden/detect/%s/%.*s.%s.f32", shared, model,
+				 (int)(nl - 3), e->d_name, names[o]);
+			uint8_t *want = test_read_file(path, 1 << 20, &wlen);
+			ck_assert_msg(want != NULL, "cannot read %s", path);
+			const uint8_t *got = mnv2_context_output(c, o, &bytes);
+			ck_assert_msg(bytes == wlen, "%s: %zu bytes, golden %zu", path, bytes, wlen);
+			ck_assert_msg(memcmp(got, want, bytes) == 0, "%s differs from ours", path);
+			free(want);
+		}
+		free(in);
+		checked++;
+	}
+	closedir(d);
+	mnv2_context_free(c);
+	mnv2_model_free(m);
+	return checked;
+}
+
+START_TEST(detect_ssd_mobilenet_v2)
+{
+	ck_assert_int_ge(check_detector_dir("mobilenet_ssd_v2_coco_quant_postprocess"), 1);
+}
+END_TEST
+
+START_TEST(detect_ssd_mobilenet_v1)
+{
+	ck_assert_int_ge(check_detector_dir("ssd_mobilenet_v1_1_default_1"), 1);
+}
+END_TEST
+
 START_TEST(grace_hopper_is_military_uniform)
 {
 	char path[1024];
@@ -160,6 +219,11 @@ int main(void)
 	tcase_add_test(tc, classify_all_dirs);
 	tcase_add_test(tc, grace_hopper_is_military_uniform);
 	suite_add_tcase(s, tc);
+	TCase *td = tcase_create("detect");
+	tcase_set_timeout(td, 900);
+	tcase_add_test(td, detect_ssd_mobilenet_v2);
+	tcase_add_test(td, detect_ssd_mobilenet_v1);
+	suite_add_tcase(s, td);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -97,6 +97,17 @@ static void run_concat(mnv2_context *c, const mnv2_op *op)
 		}
 }
 
+static int run_detect(mnv2_context *c, const mnv2_op *op, mnv2_error *err)
+{
+	int bad = -1;
+	if (mnv2_detect(op->detect, cdata(c, op->in[0]), cdata(c, op->in[1]),
+			c->arena + c->m->scratch_offset, wdata(c, op->out[0]), wdata(c, op->out[1]),
+			wdata(c, op->out[2]), wdata(c, op->out[3]), &bad))
+		return mnv2_fail(err, "%s: operator %d (%s): anchor %d decodes to an invalid box",
+				 c->m->name, op->index, op->name, bad);
+	return 0;
+}
+
 static void run_op(mnv2_context *c, const mnv2_op *op)
 {
 	const mnv2_tensor *in = &c->m->tensors[op->in[0]];
@@ -148,13 +159,21 @@ static void run_op(mnv2_context *c, const mnv2_op *op)
 	case MNV2_OP_DEQUANTIZE:
 		mnv2_dequantize(in->count, x, in->scale, in->zero_point, in->type == MNV2_INT8, y);
 		break;
+	case MNV2_OP_DETECT: /* run by run_detect() */
+		break;
 	}
 }
 
 int mnv2_context_run(mnv2_context *c, mnv2_error *err)
 {
-	(void)err;
-	for (int i = 0; i < c->m->nops; i++)
-		run_op(c, &c->m->ops[i]);
+	for (int i = 0; i < c->m->nops; i++) {
+		const mnv2_op *op = &c->m->ops[i];
+		if (op->kind == MNV2_OP_DETECT) {
+			if (run_detect(c, op, err))
+				return -1;
+		} else {
+			run_op(c, op);
+		}
+	}
 	return 0;
 }

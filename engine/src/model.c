@@ -136,6 +136,8 @@ void mnv2_model_free(mnv2_model *m)
 		free(m->ops[i].scales);
 		free(m->ops[i].bias);
 		free(m->ops[i].softmax);
+		free(m->ops[i].detect);
+		free(m->ops[i].anchors);
 	}
 	for (size_t i = 0; i < m->nlabels; i++)
 		free(m->labels[i]);

@@ -8,12 +8,14 @@
 
 #include "mnv2/engine.h"
 #include "kernels/kernels.h"
+#include "kernels/detect.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define MNV2_MAX_OP_IO 16
+#define MNV2_DETECTION_POSTPROCESS "TFLite_Detection_PostProcess"
 /* Limits that bound allocations for hostile files. */
 #define MNV2_MAX_TENSORS 100000
 #define MNV2_MAX_OPS 100000
@@ -47,7 +49,7 @@ typedef enum mnv2_op_kind {
 	MNV2_OP_CONV, MNV2_OP_DWCONV, MNV2_OP_FC, MNV2_OP_ADD, MNV2_OP_AVGPOOL,
 	MNV2_OP_MAXPOOL, MNV2_OP_MEAN, MNV2_OP_SOFTMAX, MNV2_OP_LOGISTIC, MNV2_OP_COPY,
 	MNV2_OP_CONCAT, MNV2_OP_PAD, MNV2_OP_REQUANT, MNV2_OP_QUANTIZE_F32,
-	MNV2_OP_DEQUANTIZE,
+	MNV2_OP_DEQUANTIZE, MNV2_OP_DETECT,
 } mnv2_op_kind;
 
 typedef struct mnv2_op {
@@ -80,6 +82,11 @@ typedef struct mnv2_op {
 	uint8_t lut[256];
 	float *scales;            /* owned per-channel requantization scales */
 	int32_t *bias;            /* owned, aligned copy of the bias */
+	mnv2_detect_params *detect;   /* owned */
+	float *anchors;           /* owned, dequantized */
+	const uint8_t *custom;    /* custom options inside the file image */
+	size_t custom_len;
+	size_t scratch_bytes;     /* arena scratch this op needs while it runs */
 	uint64_t macs;
 } mnv2_op;
 
@@ -96,6 +103,7 @@ struct mnv2_model {
 	int *inputs, *outputs;
 	int nin, nout;
 	size_t arena_bytes;
+	size_t scratch_offset;    /* shared op scratch at the end of the arena */
 	uint64_t macs;
 	size_t param_bytes;
 	char *description;

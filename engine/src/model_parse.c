@@ -241,7 +241,6 @@ const char *mnv2_builtin_name(int code)
 	case TFL_MAX_POOL_2D: return "MAX_POOL_2D";
 	case TFL_RESHAPE: return "RESHAPE";
 	case TFL_SOFTMAX: return "SOFTMAX";
-	case TFL_CUSTOM: return "CUSTOM";
 	case TFL_PAD: return "PAD";
 	case TFL_MEAN: return "MEAN";
 	case TFL_SQUEEZE: return "SQUEEZE";
@@ -378,6 +377,19 @@ static int parse_options(parse_ctx *c, const fb_table *ot, mnv2_op *op)
 	return 0;
 }
 
+static int parse_custom_options(parse_ctx *c, const fb_table *ot, mnv2_op *op)
+{
+	fb_vec v;
+	uint8_t format;
+	if (fb_get_vec(ot, TFL_OP_CUSTOM_OPTIONS, 1, &v) < 0 ||
+	    fb_get_u8(ot, TFL_OP_CUSTOM_OPTIONS_FORMAT, 0, &format) < 0 || format != 0)
+		return BAD(c, "%s: operator %d (%s): custom options are malformed or not FlexBuffers",
+			   c->m->name, op->index, op->name);
+	op->custom = v.len ? fb_vec_data(&v) : NULL;
+	op->custom_len = v.len;
+	return 0;
+}
+
 static int parse_ops(parse_ctx *c, const fb_vec *ops)
 {
 	mnv2_model *m = c->m;
@@ -395,8 +407,12 @@ static int parse_ops(parse_ctx *c, const fb_vec *ops)
 		op->name = mnv2_builtin_name(op->builtin);
 		if (op->builtin == TFL_CUSTOM) {
 			const char *cc = c->opcode_custom[opcode];
-			return BAD(c, "%s: operator %u: unsupported custom operator '%s'", m->name, i,
-				   cc ? cc : "");
+			if (!cc || strcmp(cc, MNV2_DETECTION_POSTPROCESS))
+				return BAD(c, "%s: operator %u: unsupported custom operator '%s'",
+					   m->name, i, cc ? cc : "");
+			op->name = MNV2_DETECTION_POSTPROCESS;
+			if (parse_custom_options(c, &ot, op))
+				return -1;
 		}
 		if (!op->name)
 			return BAD(c, "%s: operator %u: unsupported operator (builtin code %d)", m->name,

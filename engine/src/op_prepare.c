@@ -164,6 +164,7 @@ static int prepare_one(prep *p)
 	case TFL_PAD: return prep_pad(p);
 	case TFL_QUANTIZE: return prep_quantize(p);
 	case TFL_DEQUANTIZE: return prep_dequantize(p);
+	case TFL_CUSTOM: return prep_detect(p);
 	}
 	return prep_fail(p, "operator is not supported");
 }

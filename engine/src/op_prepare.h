@@ -38,5 +38,6 @@ int prep_concat(prep *p);
 int prep_pad(prep *p);
 int prep_quantize(prep *p);
 int prep_dequantize(prep *p);
+int prep_detect(prep *p);
 
 #endif

@@ -103,7 +103,16 @@ int mnv2_plan(mnv2_model *m, mnv2_error *err)
 			goto out;
 		}
 	}
-	m->arena_bytes = (total + ALIGN - 1) / ALIGN * ALIGN;
+	/* Ops run one at a time, so they share one scratch region after the tensors. */
+	size_t scratch = 0;
+	for (int i = 0; i < m->nops; i++)
+		scratch = m->ops[i].scratch_bytes > scratch ? m->ops[i].scratch_bytes : scratch;
+	m->scratch_offset = (total + ALIGN - 1) / ALIGN * ALIGN;
+	if (scratch > MNV2_MAX_ARENA_BYTES - m->scratch_offset) {
+		ret = mnv2_fail(err, "%s: operator scratch of %zu bytes is too large", m->name, scratch);
+		goto out;
+	}
+	m->arena_bytes = (m->scratch_offset + scratch + ALIGN - 1) / ALIGN * ALIGN;
 out:
 	free(order);
 	free(placed);
