@@ -71,6 +71,8 @@ const void *mnv2_context_output(const mnv2_context *c, int i, size_t *bytes)
 	return cdata(c, c->m->outputs[i]);
 }
 
+const mnv2_model *mnv2_context_model(const mnv2_context *c) { return c->m; }
+
 static void run_concat(mnv2_context *c, const mnv2_op *op)
 {
 	const mnv2_tensor *out = &c->m->tensors[op->out[0]];

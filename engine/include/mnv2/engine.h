@@ -97,6 +97,7 @@ int mnv2_context_set_input(mnv2_context *c, int i, const void *data, size_t len,
 int mnv2_context_run(mnv2_context *c, mnv2_error *err);
 /* Output data after a run; shape may differ from the file's for ops that set it. */
 const void *mnv2_context_output(const mnv2_context *c, int i, size_t *bytes);
+const mnv2_model *mnv2_context_model(const mnv2_context *c);
 
 const char *mnv2_dtype_name(mnv2_dtype t);
 const char *mnv2_version(void);
