@@ -1,5 +1,6 @@
 /* model — loading (mmap or buffer), freeing and describing models. */
 #include "model.h"
+#include "mnv2/ssd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,9 +39,10 @@ const char *mnv2_dtype_name(mnv2_dtype t)
 	return "unknown";
 }
 
-static mnv2_model *finish_load(mnv2_model *m, mnv2_error *err)
+static mnv2_model *finish_load(mnv2_model *m, const mnv2_load_options *o, mnv2_error *err)
 {
-	if (mnv2_model_parse(m, err) || mnv2_ops_prepare(m, err) || mnv2_plan(m, err) ||
+	if (mnv2_model_parse(m, err) || (o && o->ssd && mnv2_ssd_attach(m, o->ssd, err)) ||
+	    mnv2_ops_prepare(m, err) || mnv2_plan(m, err) ||
 	    mnv2_metadata_read(m, err)) {
 		mnv2_model_free(m);
 		return NULL;
@@ -65,6 +67,12 @@ static mnv2_model *new_model(const char *name, mnv2_error *err)
 
 mnv2_model *mnv2_model_load(const char *path, mnv2_error *err)
 {
+	return mnv2_model_load_ex(path, NULL, err);
+}
+
+mnv2_model *mnv2_model_load_ex(const char *path, const mnv2_load_options *opts,
+			       mnv2_error *err)
+{
 	struct stat st;
 	mnv2_model *m = new_model(path, err);
 	if (!m)
@@ -88,7 +96,7 @@ mnv2_model *mnv2_model_load(const char *path, mnv2_error *err)
 	}
 	m->data = m->map;
 	close(fd);
-	return finish_load(m, err);
+	return finish_load(m, opts, err);
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -98,6 +106,12 @@ fail:
 
 mnv2_model *mnv2_model_load_buffer(const void *data, size_t size, const char *name, int keep,
 				   mnv2_error *err)
+{
+	return mnv2_model_load_buffer_ex(data, size, name, keep, NULL, err);
+}
+
+mnv2_model *mnv2_model_load_buffer_ex(const void *data, size_t size, const char *name,
+				      int keep, const mnv2_load_options *opts, mnv2_error *err)
 {
 	mnv2_model *m = new_model(name, err);
 	if (!m)
@@ -120,7 +134,7 @@ mnv2_model *mnv2_model_load_buffer(const void *data, size_t size, const char *na
 		m->data = m->owned;
 	}
 	m->size = size;
-	return finish_load(m, err);
+	return finish_load(m, opts, err);
 }
 
 void mnv2_model_free(mnv2_model *m)
@@ -142,6 +156,7 @@ void mnv2_model_free(mnv2_model *m)
 	for (size_t i = 0; i < m->nlabels; i++)
 		free(m->labels[i]);
 	free(m->labels);
+	free(m->gen_anchors);
 	free(m->tensors);
 	free(m->ops);
 	free(m->inputs);

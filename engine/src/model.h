@@ -110,6 +110,7 @@ struct mnv2_model {
 	char *meta_name, *meta_description;
 	char **labels;
 	size_t nlabels;
+	float *gen_anchors;       /* anchors generated for attached SSD post-processing */
 };
 
 /* Error helpers: format into err (may be NULL); always return -1. */
@@ -119,6 +120,8 @@ int mnv2_model_parse(mnv2_model *m, mnv2_error *err);
 int mnv2_ops_prepare(mnv2_model *m, mnv2_error *err);
 int mnv2_plan(mnv2_model *m, mnv2_error *err);
 int mnv2_metadata_read(mnv2_model *m, mnv2_error *err);
+struct mnv2_ssd_options;
+int mnv2_ssd_attach(mnv2_model *m, const struct mnv2_ssd_options *o, mnv2_error *err);
 const char *mnv2_builtin_name(int code);
 size_t mnv2_dtype_size(mnv2_dtype t);
 

@@ -120,11 +120,13 @@ static int set_output(prep *p, int i, int rank, const int32_t *dims)
 int prep_detect(prep *p)
 {
 	mnv2_tensor *boxes, *scores, *anchors;
-	mnv2_detect_params *d = calloc(1, sizeof *d);
+	/* Attached post-processing (mnv2/ssd.h) comes with its parameters set. */
+	int preset = p->op->detect != NULL;
+	mnv2_detect_params *d = preset ? p->op->detect : calloc(1, sizeof *d);
 	if (!d)
 		return prep_fail(p, "out of memory");
 	p->op->detect = d;
-	if (prep_io_count(p, 3, 3, 4) || read_options(p, d) || !(boxes = prep_in(p, 0)) ||
+	if (prep_io_count(p, 3, 3, 4) || (!preset && read_options(p, d)) || !(boxes = prep_in(p, 0)) ||
 	    !(scores = prep_in(p, 1)) || !(anchors = prep_in(p, 2)) ||
 	    input_dq(p, boxes, &d->boxes) || input_dq(p, scores, &d->scores))
 		return -1;

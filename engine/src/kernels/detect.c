@@ -63,6 +63,13 @@ static float dq(const mnv2_dq *q, const void *data, size_t i)
 	}
 }
 
+/* Class score of flat index i, after the optional sigmoid. */
+static float score_at(const mnv2_detect_params *p, const void *scores, size_t i)
+{
+	float v = dq(&p->scores, scores, i);
+	return p->scores_are_logits ? 1.0f / (1.0f + expf(-v)) : v;
+}
+
 static int decode(const mnv2_detect_params *p, const void *boxes, float *out, int *bad)
 {
 	for (int i = 0; i < p->num_boxes; i++) {
@@ -170,7 +177,7 @@ static int fast_nms(const mnv2_detect_params *p, scratch *s, const void *scores,
 				int used = 0;
 				for (int u = 0; u < j; u++)
 					used |= cls[u] == c;
-				float v = dq(&p->scores, scores, base + (size_t)c);
+				float v = score_at(p, scores, base + (size_t)c);
 				if (!used && (best < 0 || v > bv)) {
 					best = c;
 					bv = v;
@@ -178,7 +185,7 @@ static int fast_nms(const mnv2_detect_params *p, scratch *s, const void *scores,
 			}
 			cls[j] = best;
 		}
-		s->cand[a] = dq(&p->scores, scores, base + (size_t)cls[0]);
+		s->cand[a] = score_at(p, scores, base + (size_t)cls[0]);
 	}
 	int nsel = nms_single(p, s, s->cand, p->max_detections);
 	for (int i = 0; i < nsel; i++) {
@@ -187,7 +194,7 @@ static int fast_nms(const mnv2_detect_params *p, scratch *s, const void *scores,
 		for (int j = 0; j < k; j++) {
 			int c = s->cls[(size_t)a * k + j];
 			write_row(ob, oc, os, i * k + j, &s->decoded[4 * (size_t)a], c,
-				  dq(&p->scores, scores, base + (size_t)c));
+				  score_at(p, scores, base + (size_t)c));
 		}
 	}
 	return nsel;
@@ -219,7 +226,7 @@ static int regular_nms(const mnv2_detect_params *p, scratch *s, const void *scor
 	int kept = 0;
 	for (int c = 0; c < p->num_classes; c++) {
 		for (int a = 0; a < p->num_boxes; a++)
-			s->cand[a] = dq(&p->scores, scores, (size_t)a * row_len + p->label_offset + (size_t)c);
+			s->cand[a] = score_at(p, scores, (size_t)a * row_len + p->label_offset + (size_t)c);
 		int nsel = nms_single(p, s, s->cand, p->detections_per_class);
 		int n = kept;
 		for (int i = 0; i < nsel; i++)

@@ -34,6 +34,7 @@ typedef struct mnv2_detect_params {
 	const float *anchors;   /* [num_boxes][4]: ycenter, xcenter, h, w */
 	mnv2_dq boxes, scores;
 	int out_rows;           /* rows of the output tensors */
+	int scores_are_logits;  /* apply 1/(1+exp(-x)) to each class score first */
 } mnv2_detect_params;
 
 size_t mnv2_detect_scratch_bytes(const mnv2_detect_params *p);
