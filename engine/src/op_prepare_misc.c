@@ -79,6 +79,11 @@ int prep_softmax(prep *p)
 		return -1;
 	if (in->rank < 1 || in->dims[in->rank - 1] < 1)
 		return prep_fail(p, "input '%s' needs a non-empty last dimension", in->name);
+	/* TFLite's quantized softmax requires this output encoding (probabilities in 1/256). */
+	int32_t want_zp = out->type == MNV2_INT8 ? -128 : 0;
+	if (out->scale != 1.0f / 256 || out->zero_point != want_zp)
+		return prep_fail(p, "output '%s' must have scale 1/256 and zero point %d, has %g and %d",
+				 out->name, want_zp, (double)out->scale, out->zero_point);
 	float beta = p->op->opt.beta;
 	if (!(beta > 0.0f && beta < 1e6f))
 		return prep_fail(p, "beta %g is not supported", (double)beta);

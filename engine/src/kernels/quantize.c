@@ -21,8 +21,10 @@ void mnv2_requant(const mnv2_requant_params *p, size_t n, const void *in, void *
 	const int32_t qmin = p->out_signed ? -128 : 0, qmax = p->out_signed ? 127 : 255;
 	for (size_t i = 0; i < n; i++) {
 		int32_t x = mnv2_ld(in, i, p->in_signed) - p->in_zp;
-		int32_t y = mnv2_mul_by_qm(x, p->mult, p->shift) + p->out_zp;
-		mnv2_st(out, i, mnv2_clamp(y, qmin, qmax), p->out_signed);
+		/* int64: a saturated multiplier result plus the zero point would overflow */
+		int64_t y = (int64_t)mnv2_mul_by_qm(x, p->mult, p->shift) + p->out_zp;
+		y = y < qmin ? qmin : y > qmax ? qmax : y;
+		mnv2_st(out, i, (int32_t)y, p->out_signed);
 	}
 }
 
