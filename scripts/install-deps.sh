@@ -7,6 +7,7 @@ PACKAGES=(
 	gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	check
 	curl unzip ca-certificates
+	libpng-dev libturbojpeg0-dev
 )
 
 missing=()
