@@ -332,12 +332,16 @@ obtain() {
     fi
     work_dir
     tmp=$(mktemp "$WORK/$name.XXXXXX")
-    if [[ -n $MIRROR && -f $MIRROR/$name ]]; then
-        cp -- "$MIRROR/$name" "$tmp" || die "$name: cannot copy $MIRROR/$name"
-        install_verified "$i" "$tmp" "mirror $MIRROR/$name"
-        log "$name: copied from mirror $MIRROR, sha256 ok"
-        return 0
-    fi
+    # A mirror laid out like ../shared keeps sample images in a sibling images/ folder.
+    local src
+    for src in "$MIRROR/$name" "$MIRROR/../images/$name"; do
+        if [[ -n $MIRROR && -f $src ]]; then
+            cp -- "$src" "$tmp" || die "$name: cannot copy $src"
+            install_verified "$i" "$tmp" "mirror $src"
+            log "$name: copied from mirror $src, sha256 ok"
+            return 0
+        fi
+    done
     if [[ -n $MIRROR ]]; then
         log "$name: not in mirror $MIRROR"
     fi

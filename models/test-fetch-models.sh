@@ -93,12 +93,12 @@ run "$FETCH" --list
 list_ok() {
     local n
     rc_is 0 || return 1
-    [[ ${#NAMES[@]} -eq 6 ]] || return 1
+    [[ ${#NAMES[@]} -eq 8 ]] || return 1
     for n in "${NAMES[@]}"; do out_has "$n" && out_has "$(sum_of "$n")" || return 1; done
     ! out_has anchors.csv
 }
 list_ok
-check "--list prints all 6 files with their sha256" $?
+check "--list prints all 8 files with their sha256" $?
 
 # ---------------------------------------------------------------------------
 echo "# fetch-models.sh: no mirror, no network"
@@ -146,7 +146,7 @@ else
     rc_is 0
     check "explicit --mirror: exits 0" $?
     dir_complete "$d1"
-    check "explicit --mirror: all 6 files verified against the manifest" $?
+    check "explicit --mirror: all 8 files verified against the manifest" $?
     [[ ! -e $d1/mobilenet_ssd_v2_coco_quant_postprocess.anchors.csv ]]
     check "explicit --mirror: the anchors csv is not copied" $?
     no_leftovers "$d1"
@@ -155,7 +155,7 @@ else
     before=$(stat -c '%n %i %Y' "$d1"/* | sort)
     run "$FETCH" --mirror "$SHARED" --dest "$d1"
     after=$(stat -c '%n %i %Y' "$d1"/* | sort)
-    rc_is 0 && [[ $(grep -c "present, sha256 ok" "$TMP/out") -eq 6 ]] && ! out_has "copied from"
+    rc_is 0 && [[ $(grep -c "present, sha256 ok" "$TMP/out") -eq 8 ]] && ! out_has "copied from"
     check "re-run: exits 0 and copies nothing" $?
     [[ $before == "$after" ]]
     check "re-run: files untouched (same inode and mtime)" $?
