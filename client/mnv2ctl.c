@@ -61,7 +61,7 @@ static int report_error(const ctl_args *a, const char *image, const mnv2c_error 
 	if (image && a->n_images > 1)
 		fprintf(stderr, " [image %s]", image);
 	fputc('\n', stderr);
-	if (a->json && image && err->code >= 0)
+	if (a->json && image)
 		print_image_error(stdout, image, err->code, err->message);
 	return CTL_EXIT_FAILED;
 }

@@ -253,14 +253,25 @@ void print_models(FILE *f, int json, const mnv2c_model_list *m)
 	human_models(f, m->models, m->n_models, 1);
 }
 
+/* The name of a status code, or its number for a code this client does not know. */
+static const char *status_key(int status, char *buf, size_t len)
+{
+	const char *n = mnv2c_code_name(status);
+	if (strcmp(n, "UNKNOWN") != 0)
+		return n;
+	snprintf(buf, len, "%d", status);
+	return buf;
+}
+
 static void json_stats(FILE *f, const mnv2c_model_stats *s)
 {
+	char key[16];
 	fputs("{\"name\": ", f);
 	json_string(f, s->name);
 	fprintf(f, ", \"requests\": %" PRIu64 ", \"responses\": {", s->requests);
 	for (size_t i = 0; i < s->n_responses; i++) {
 		fputs(i ? ", " : "", f);
-		json_string(f, mnv2c_code_name(s->responses[i].status));
+		json_string(f, status_key(s->responses[i].status, key, sizeof key));
 		fprintf(f, ": %" PRIu64, s->responses[i].count);
 	}
 	fputs("}, \"latency_us\": {", f);
@@ -275,12 +286,13 @@ static void json_stats(FILE *f, const mnv2c_model_stats *s)
 
 static void human_stats(FILE *f, const mnv2c_model_stats *s)
 {
+	char key[16];
 	fputc('\n', f);
 	human_string(f, s->name);
 	fprintf(f, ": %" PRIu64 " requests; responses", s->requests);
 	for (size_t i = 0; i < s->n_responses; i++)
-		fprintf(f, "%s %s %" PRIu64, i ? "," : "", mnv2c_code_name(s->responses[i].status),
-			s->responses[i].count);
+		fprintf(f, "%s %s %" PRIu64, i ? "," : "",
+			status_key(s->responses[i].status, key, sizeof key), s->responses[i].count);
 	if (s->n_responses == 0)
 		fputs(" none", f);
 	fputc('\n', f);

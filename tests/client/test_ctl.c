@@ -198,9 +198,9 @@ static mnv2c_server_status *sample_status(void)
 					      .input_width = 224, .input_height = 224, .macs = 300,
 					      .parameter_bytes = 3, .arena_bytes = 4,
 					      .load_time_us = 1500, .num_labels = 1001}};
-	static mnv2c_status_count counts[2] = {{0, 8}, {4, 2}};
+	static mnv2c_status_count counts[3] = {{0, 8}, {4, 2}, {42, 1}}; /* 42: a newer server's code */
 	static mnv2c_stage_latency lat[1] = {{(char *)"inference", 1000, 2000, 3500}};
-	static mnv2c_model_stats stats[1] = {{(char *)"mn\"v2", 10, 2, counts, 1, lat}};
+	static mnv2c_model_stats stats[1] = {{(char *)"mn\"v2", 10, 3, counts, 1, lat}};
 	static mnv2c_server_status st = {(char *)"1.0", 42, 1, models, 1, stats, 1, 64, 5, 3, 2, 7};
 	return &st;
 }
@@ -223,6 +223,7 @@ START_TEST(test_metrics_exposition)
 		"# TYPE mnv2_requests_total counter\nmnv2_requests_total{model=\"mn\\\"v2\"} 10\n",
 		"mnv2_responses_total{model=\"mn\\\"v2\",status=\"OK\"} 8\n",
 		"mnv2_responses_total{model=\"mn\\\"v2\",status=\"RESOURCE_EXHAUSTED\"} 2\n",
+		"mnv2_responses_total{model=\"mn\\\"v2\",status=\"42\"} 1\n",
 		"# TYPE mnv2_stage_latency_seconds summary\n",
 		"mnv2_stage_latency_seconds{model=\"mn\\\"v2\",stage=\"inference\",quantile=\"0.5\"} "
 		"0.001000\n",
