@@ -1,0 +1,198 @@
+/* mnv2d — serves MobileNetV2 classification and SSD detection over a Unix socket.
+ *
+ *   mnv2d [-c CONFIG] [--socket PATH] [-v] [--check-config [CONFIG]] [--version]
+ *
+ * Runs in the foreground (systemd style) and logs to stderr. Exit status: 0 after a clean
+ * shutdown (SIGTERM/SIGINT) or a good --check-config, 1 on a configuration, model or
+ * socket error, 2 on a usage error. */
+#include "log.h"
+#include "models.h"
+#include "mnv2/config.h"
+#include "server.h"
+#include "sock.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MNV2D_VERSION
+#define MNV2D_VERSION "unknown"
+#endif
+#ifndef MNV2D_DEFAULT_CONFIG
+#define MNV2D_DEFAULT_CONFIG "/etc/mnv2d/mnv2d.yaml"
+#endif
+
+#define ERR_LEN 1024
+#define SHUTDOWN_FLUSH_MS 5000
+
+typedef struct args {
+	const char *config;
+	const char *socket;
+	int check, verbose;
+} args;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mnv2d [-c CONFIG] [--socket PATH] [-v] [--check-config [CONFIG]] "
+		   "[--version]\n"
+		   "  -c, --config FILE   configuration (default " MNV2D_DEFAULT_CONFIG ")\n"
+		   "  --socket PATH       listen here instead of the configured socket path\n"
+		   "  -v, --verbose       log at debug level\n"
+		   "  --check-config      load the configuration and its models, then exit\n"
+		   "  --version           print the version and exit\n");
+}
+
+/* 0 to go on, 1 done (exit 0), -1 usage error. */
+static int parse_args(int argc, char **argv, args *a)
+{
+	enum { OPT_SOCKET = 256, OPT_CHECK, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	*a = (args){ .config = MNV2D_DEFAULT_CONFIG };
+	int c;
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case OPT_SOCKET: a->socket = optarg; break;
+		case 'v': a->verbose = 1; break;
+		case OPT_CHECK: a->check = 1; break;
+		case OPT_VERSION: printf("mnv2d %s\n", MNV2D_VERSION); return 1;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (a->check && optind == argc - 1)   /* --check-config FILE */
+		a->config = argv[optind++];
+	if (optind != argc) {
+		fprintf(stderr, "mnv2d: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void log_models(const mnv2d_log *lg, const mnv2d_modelset *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const mnv2d_model *m = &set->models[i];
+		LOG_INFO(lg, "model '%s': %s %dx%d, %.1f M MACs, %.2f MB parameters, %.2f MB "
+			 "arena, %zu labels, loaded in %.1f ms (%s)", m->name,
+			 mnv2_task_name(m->kind), (int)m->input.dims[2], (int)m->input.dims[1],
+			 (double)mnv2_model_macs(m->model) / 1e6,
+			 (double)mnv2_model_param_bytes(m->model) / 1e6,
+			 (double)mnv2_model_arena_bytes(m->model) / 1e6,
+			 mnv2d_model_num_labels(m), (double)m->load_us / 1000.0, m->path);
+	}
+}
+
+static int check_config(const mnv2_config *cfg, char *err)
+{
+	mnv2d_modelset *set = mnv2d_modelset_load(cfg, 0, 0, err, ERR_LEN);
+	if (!set) {
+		fprintf(stderr, "mnv2d: %s: %s\n", cfg->path, err);
+		return 1;
+	}
+	printf("%s: OK, %zu model%s:", cfg->path, set->n, set->n == 1 ? "" : "s");
+	for (size_t i = 0; i < set->n; i++)
+		printf(" %s (%s)", set->models[i].name, mnv2_task_name(set->models[i].kind));
+	printf("\n");
+	mnv2d_modelset_unref(set);
+	return 0;
+}
+
+static int serve(const mnv2_config *cfg, const char *path, const mnv2d_log *lg, char *err)
+{
+	mnv2d_modelset *set = mnv2d_modelset_load(cfg, (size_t)cfg->threads, 1, err, ERR_LEN);
+	if (!set) {
+		LOG_ERR(lg, "%s", err);
+		return 1;
+	}
+	log_models(lg, set);
+	/* Clients may connect as soon as the socket listens: hold the stop signals until the
+	 * loop has its handlers for them, then let any that came in be delivered there. */
+	sigset_t stop, old;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	mnv2d_sock sock;
+	if (mnv2d_sock_listen(&sock, path, cfg->socket_mode, cfg->socket_group, err, ERR_LEN)) {
+		LOG_ERR(lg, "%s", err);
+		mnv2d_modelset_unref(set);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	if (sock.replaced_stale)
+		LOG_INFO(lg, "replaced the stale socket %s", path);
+	mnv2d_server_opts o = {
+		.version = MNV2D_VERSION,
+		.threads = (unsigned)cfg->threads,
+		.queue_depth = (size_t)cfg->queue_depth,
+		.max_frame_bytes = cfg->max_frame_bytes,
+		.max_output_bytes = cfg->max_output_bytes,
+		.max_connections = (unsigned)cfg->max_connections,
+		.default_deadline_ms = cfg->default_deadline_ms,
+		.max_image_pixels = cfg->max_image_pixels,
+		.shutdown_flush_ms = SHUTDOWN_FLUSH_MS,
+	};
+	mnv2d_server *srv = mnv2d_server_new(&o, set, &sock, lg, err, ERR_LEN);
+	mnv2d_modelset_unref(set);   /* the server holds its own reference */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	int rc = 1;
+	if (!srv) {
+		LOG_ERR(lg, "%s", err);
+	} else {
+		LOG_INFO(lg, "mnv2d %s listening on %s: %d workers, queue of %d, %zu models",
+			 MNV2D_VERSION, path, cfg->threads, cfg->queue_depth, cfg->n_models);
+		rc = mnv2d_server_run(srv) ? 1 : 0;
+		mnv2d_server_free(srv);
+		if (!rc)
+			LOG_INFO(lg, "stopped");
+	}
+	mnv2d_sock_remove(&sock);
+	mnv2d_sock_close(&sock);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	char err[ERR_LEN];
+	mnv2_config cfg;
+	if (mnv2_config_load(a.config, &cfg, err, sizeof err)) {
+		fprintf(stderr, "mnv2d: %s\n", err);
+		return 1;
+	}
+	if (a.check) {
+		rc = check_config(&cfg, err);
+		mnv2_config_free(&cfg);
+		return rc;
+	}
+	mnv2d_level level = MNV2D_LOG_INFO;
+	if (cfg.log_level && mnv2d_log_parse_level(cfg.log_level, &level)) {
+		fprintf(stderr, "mnv2d: %s: unknown log_level '%s'\n", a.config, cfg.log_level);
+		mnv2_config_free(&cfg);
+		return 1;
+	}
+	mnv2d_log lg;
+	mnv2d_log_init(&lg, STDERR_FILENO, a.verbose ? MNV2D_LOG_DEBUG : level);
+	/* a client that goes away must not kill the daemon through a write */
+	signal(SIGPIPE, SIG_IGN);
+	rc = serve(&cfg, a.socket ? a.socket : cfg.socket_path, &lg, err);
+	mnv2_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,613 @@
+/* server — see server.h. */
+#include "server.h"
+
+#include "clock.h"
+#include "framing.h"
+#include "infer.h"
+#include "job.h"
+#include "pool.h"
+#include "queue.h"
+#include "reply.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MSG_LEN 640
+#define ACCEPT_RETRY_MS 100
+
+enum {
+	ST_OK = MNV2__STATUS_CODE__STATUS_OK,
+	ST_INVALID = MNV2__STATUS_CODE__STATUS_INVALID_ARGUMENT,
+	ST_EXHAUSTED = MNV2__STATUS_CODE__STATUS_RESOURCE_EXHAUSTED,
+	ST_UNAVAILABLE = MNV2__STATUS_CODE__STATUS_UNAVAILABLE,
+	ST_INTERNAL = MNV2__STATUS_CODE__STATUS_INTERNAL,
+};
+
+typedef struct conn {
+	struct mnv2d_server *srv;
+	struct bufferevent *bev;   /* NULL once closed */
+	uint64_t id;
+	unsigned inflight;         /* its jobs queued or running */
+	int draining;              /* shutting down: close once the output is flushed */
+	struct conn *prev, *next;  /* the live connections */
+} conn;
+
+struct mnv2d_server {
+	mnv2d_server_opts o;
+	const mnv2d_log *log;
+	mnv2d_modelset *set;
+	mnv2d_sock *sock;
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct event *sig[3], *wake, *flush_timer, *accept_retry;
+	mnv2d_queue queue;
+	int queue_ready;
+	mnv2d_pool pool;
+	int pool_ready;
+	conn *conns;
+	unsigned nconns;
+	uint64_t next_id;
+	size_t inflight;           /* jobs queued or running, all connections */
+	int stopping, forced, loop_failed;
+	int64_t started;
+};
+
+static void maybe_finish(mnv2d_server *s);
+
+/* ---- connections ---- */
+
+static void conn_unlink(conn *c)
+{
+	mnv2d_server *s = c->srv;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	s->nconns--;
+}
+
+/* Closes the socket and drops the queued requests. The struct is freed at once when nothing
+ * of it is running, else when the last running job comes back: callers must not touch c
+ * after this (nor after a conn_send() that fails). */
+static void conn_close(conn *c, const char *why)
+{
+	mnv2d_server *s = c->srv;
+	if (!c->bev)
+		return;
+	LOG_DEBUG(s->log, "connection %llu closed: %s", (unsigned long long)c->id, why);
+	mnv2d_job *j = mnv2d_queue_cancel(&s->queue, c);
+	while (j) {
+		mnv2d_job *next = j->next;
+		c->inflight--;
+		s->inflight--;
+		mnv2d_job_free(j);
+		j = next;
+	}
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	conn_unlink(c);
+	if (!c->inflight)
+		free(c);
+}
+
+static void frame_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+/* Queues a frame (taken over) for writing. -1 when the connection is (now) closed. */
+static int conn_send(conn *c, uint8_t *frame, size_t len)
+{
+	mnv2d_server *s = c->srv;
+	if (!c->bev) {
+		free(frame);
+		return -1;
+	}
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_add_reference(out, frame, len, frame_cleanup, NULL)) {
+		free(frame);
+		conn_close(c, "out of memory queueing a response");
+		return -1;
+	}
+	size_t pending = evbuffer_get_length(out);
+	if (pending > s->o.max_output_bytes) {
+		LOG_WARN(s->log, "connection %llu: %zu bytes of responses unsent (limit %zu); the "
+			 "client is not reading, disconnecting it", (unsigned long long)c->id,
+			 pending, s->o.max_output_bytes);
+		conn_close(c, "output limit");
+		return -1;
+	}
+	return 0;
+}
+
+static int send_error(conn *c, uint64_t id, unsigned status, const char *msg)
+{
+	uint8_t *frame;
+	size_t len;
+	if (mnv2d_reply_error(id, status, msg, &frame, &len)) {
+		conn_close(c, "out of memory building a response");
+		return -1;
+	}
+	return conn_send(c, frame, len);
+}
+
+/* ---- requests ---- */
+
+static void server_info(mnv2d_server *s, mnv2d_server_info *info)
+{
+	*info = (mnv2d_server_info){
+		.version = s->o.version,
+		.uptime_s = mnv2d_elapsed_us(s->started, mnv2d_now_us()) / 1000000,
+		.connections = s->nconns,
+		.threads = s->o.threads,
+	};
+	mnv2d_queue_counts(&s->queue, &info->queue_depth, &info->queue_capacity,
+			   &info->queue_high_water);
+}
+
+static int answer_here(conn *c, const Mnv2__Request *r)
+{
+	mnv2d_server *s = c->srv;
+	uint8_t *frame;
+	size_t len;
+	int rc;
+	if (r->body_case == MNV2__REQUEST__BODY_STATUS) {
+		mnv2d_server_info info;
+		server_info(s, &info);
+		rc = mnv2d_reply_status(r->request_id, s->set, &info, &frame, &len);
+	} else {
+		rc = mnv2d_reply_models(r->request_id, s->set, &frame, &len);
+	}
+	if (rc) {
+		conn_close(c, "out of memory building a response");
+		return -1;
+	}
+	return conn_send(c, frame, len);
+}
+
+/* Classify/Detect: validated here, run by a worker. Takes over req. */
+static int enqueue(conn *c, Mnv2__Request *req, int64_t now)
+{
+	mnv2d_server *s = c->srv;
+	char msg[MSG_LEN];
+	long model = -1;
+	uint64_t id = req->request_id;
+	unsigned st = s->stopping ? (snprintf(msg, sizeof msg, "the server is shutting down"),
+				     ST_UNAVAILABLE)
+				  : mnv2d_infer_validate(req, s->set, &model, msg, sizeof msg);
+	mnv2d_stats *stats = model >= 0 ? &s->set->models[model].stats : NULL;
+	if (stats)
+		mnv2d_stats_request(stats);
+	mnv2d_job *j = NULL;
+	if (st == ST_OK && !(j = calloc(1, sizeof *j))) {
+		st = ST_INTERNAL;
+		snprintf(msg, sizeof msg, "out of memory");
+	}
+	if (st != ST_OK) {
+		mnv2__request__free_unpacked(req, NULL);
+		if (stats)
+			mnv2d_stats_response(stats, st, NULL);
+		return send_error(c, id, st, msg);
+	}
+	uint32_t dl = req->deadline_ms ? req->deadline_ms : s->o.default_deadline_ms;
+	*j = (mnv2d_job){ .owner = c, .req = req, .set = mnv2d_modelset_ref(s->set),
+			  .model = (size_t)model, .request_id = id, .t_read = now,
+			  .deadline = dl ? now + (int64_t)dl * 1000 : 0 };
+	if (mnv2d_queue_push(&s->queue, j)) {
+		mnv2d_job_free(j);
+		mnv2d_stats_response(stats, ST_EXHAUSTED, NULL);
+		snprintf(msg, sizeof msg, "the request queue is full (%zu requests); retry later",
+			 s->o.queue_depth);
+		return send_error(c, id, ST_EXHAUSTED, msg);
+	}
+	c->inflight++;
+	s->inflight++;
+	return 0;
+}
+
+/* One frame's payload. -1 when the connection got closed. */
+static int handle_frame(conn *c, const uint8_t *data, size_t len)
+{
+	static const uint8_t empty[1];
+	int64_t now = mnv2d_now_us();
+	Mnv2__Request *req = mnv2__request__unpack(NULL, len, len ? data : empty);
+	char msg[MSG_LEN];
+	if (!req) {
+		LOG_DEBUG(c->srv->log, "connection %llu: a %zu-byte frame is not an mnv2.Request",
+			  (unsigned long long)c->id, len);
+		snprintf(msg, sizeof msg, "a %zu-byte frame does not decode as an mnv2.Request", len);
+		return send_error(c, 0, ST_INVALID, msg);
+	}
+	uint64_t id = req->request_id;
+	if (req->version != 1) {
+		snprintf(msg, sizeof msg, "unsupported protocol version %u; this server speaks 1",
+			 (unsigned)req->version);
+		mnv2__request__free_unpacked(req, NULL);
+		return send_error(c, id, ST_INVALID, msg);
+	}
+	int rc;
+	switch (req->body_case) {
+	case MNV2__REQUEST__BODY_CLASSIFY:
+	case MNV2__REQUEST__BODY_DETECT:
+		return enqueue(c, req, now);
+	case MNV2__REQUEST__BODY_STATUS:
+	case MNV2__REQUEST__BODY_LIST_MODELS:
+		rc = answer_here(c, req);
+		break;
+	case MNV2__REQUEST__BODY_RELOAD:
+		rc = send_error(c, id, ST_UNAVAILABLE, "reload not implemented yet");
+		break;
+	default:
+		rc = send_error(c, id, ST_INVALID, "the request has no body (classify, detect, "
+				"status, list_models or reload)");
+		break;
+	}
+	mnv2__request__free_unpacked(req, NULL);
+	return rc;
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	conn *c = arg;
+	mnv2d_server *s = c->srv;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	/* every path that closes c leaves the loop at once */
+	while (!c->draining) {
+		size_t have = evbuffer_get_length(in);
+		uint8_t hdr[MNV2D_FRAME_HEADER];
+		if (have < sizeof hdr)
+			break;
+		evbuffer_copyout(in, hdr, sizeof hdr);
+		uint32_t n = mnv2d_frame_length(hdr);
+		if (n > s->o.max_frame_bytes) {
+			LOG_WARN(s->log, "connection %llu: frame length %u is over the limit of %zu "
+				 "bytes; closing the connection", (unsigned long long)c->id, n,
+				 s->o.max_frame_bytes);
+			conn_close(c, "frame too long");
+			break;
+		}
+		if (have - sizeof hdr < n)
+			break;
+		evbuffer_drain(in, sizeof hdr);
+		const uint8_t *p = n ? evbuffer_pullup(in, n) : NULL;
+		if (n && !p) {
+			conn_close(c, "out of memory reading a frame");
+			break;
+		}
+		if (handle_frame(c, p, n))
+			break;   /* closed: c and `in` are gone */
+		evbuffer_drain(in, n);
+	}
+	maybe_finish(s);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	conn *c = arg;
+	mnv2d_server *s = c->srv;
+	(void)bev;
+	if (c->draining) {
+		conn_close(c, "shutdown");   /* c may be gone now */
+		maybe_finish(s);
+	}
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	conn *c = arg;
+	mnv2d_server *s = c->srv;
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		conn_close(c, what & BEV_EVENT_EOF ? "end of stream" : strerror(errno));
+		maybe_finish(s);   /* c may be gone now */
+	}
+}
+
+/* ---- accepting ---- */
+
+static void refuse(mnv2d_server *s, evutil_socket_t fd)
+{
+	char msg[128];
+	uint8_t *frame;
+	size_t len;
+	snprintf(msg, sizeof msg, "too many connections (limit %u); try again later",
+		 s->o.max_connections);
+	if (!mnv2d_reply_error(0, ST_UNAVAILABLE, msg, &frame, &len)) {
+		/* a fresh socket's buffer takes this small frame at once; if not, drop it */
+		if (send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			LOG_DEBUG(s->log, "refusing a connection: %s", strerror(errno));
+		free(frame);
+	}
+	close(fd);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
+		      int addrlen, void *arg)
+{
+	mnv2d_server *s = arg;
+	(void)l;
+	(void)addr;
+	(void)addrlen;
+	if (s->nconns >= s->o.max_connections) {
+		LOG_WARN(s->log, "%u connections open (the limit); refusing another",
+			 s->nconns);
+		refuse(s, fd);
+		return;
+	}
+	conn *c = calloc(1, sizeof *c);
+	struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE)
+				    : NULL;
+	if (!bev) {
+		LOG_WARN(s->log, "out of memory accepting a connection");
+		free(c);
+		close(fd);
+		return;
+	}
+	/* A hook for access control (issue 5): the peer's credentials. */
+	struct ucred cred = { 0 };
+	socklen_t cl = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl))
+		cred.pid = 0;
+	*c = (conn){ .srv = s, .bev = bev, .id = ++s->next_id, .next = s->conns };
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	LOG_DEBUG(s->log, "connection %llu from pid %d uid %u gid %u", (unsigned long long)c->id,
+		  (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
+	/* stop reading when one whole frame is buffered: input stays bounded */
+	bufferevent_setwatermark(bev, EV_READ, 0, s->o.max_frame_bytes + MNV2D_FRAME_HEADER);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	mnv2d_server *s = arg;
+	(void)fd;
+	(void)what;
+	if (s->listener)
+		evconnlistener_enable(s->listener);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	mnv2d_server *s = arg;
+	int e = errno;
+	LOG_WARN(s->log, "accept: %s; pausing accepts for %d ms", strerror(e), ACCEPT_RETRY_MS);
+	/* out of file descriptors: the listener would spin; try again a little later */
+	evconnlistener_disable(l);
+	struct timeval tv = { 0, ACCEPT_RETRY_MS * 1000 };
+	evtimer_add(s->accept_retry, &tv);
+}
+
+/* ---- completions ---- */
+
+/* Writes completed jobs' responses to their connections (those still open). */
+static void deliver(mnv2d_server *s)
+{
+	mnv2d_job *j = mnv2d_pool_take(&s->pool);
+	while (j) {
+		mnv2d_job *next = j->next;
+		conn *c = j->owner;
+		c->inflight--;
+		s->inflight--;
+		/* conn_send() and conn_close() free a closed connection with nothing in flight:
+		 * c is not touched after them */
+		if (c->bev && j->frame) {
+			conn_send(c, j->frame, j->frame_len);
+			j->frame = NULL;
+		} else if (c->bev) {
+			conn_close(c, "out of memory building a response");
+		} else if (!c->inflight) {
+			free(c);
+		}
+		mnv2d_job_free(j);
+		j = next;
+	}
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	mnv2d_server *s = arg;
+	(void)fd;
+	(void)what;
+	deliver(s);
+	maybe_finish(s);
+}
+
+/* ---- shutdown ---- */
+
+static void close_all(mnv2d_server *s, const char *why)
+{
+	for (conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		conn_close(c, why);
+	}
+}
+
+static void flush_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	mnv2d_server *s = arg;
+	(void)fd;
+	(void)what;
+	if (s->nconns)
+		LOG_WARN(s->log, "shutdown: %u clients did not read their last responses within "
+			 "%u ms; closing them", s->nconns, s->o.shutdown_flush_ms);
+	close_all(s, "shutdown flush timeout");
+	maybe_finish(s);
+}
+
+/* Once nothing is in flight: close idle connections, let the others flush. */
+static void maybe_finish(mnv2d_server *s)
+{
+	if (!s->stopping || s->inflight)
+		return;
+	for (conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (!evbuffer_get_length(bufferevent_get_output(c->bev))) {
+			conn_close(c, "shutdown");
+		} else if (!c->draining) {
+			c->draining = 1;
+			bufferevent_disable(c->bev, EV_READ);
+		}
+	}
+	if (!s->nconns) {
+		event_base_loopexit(s->base, NULL);
+	} else if (!evtimer_pending(s->flush_timer, NULL)) {
+		struct timeval tv = { s->o.shutdown_flush_ms / 1000,
+				      (s->o.shutdown_flush_ms % 1000) * 1000 };
+		evtimer_add(s->flush_timer, &tv);
+	}
+}
+
+static void stop_accepting(mnv2d_server *s)
+{
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	s->listener = NULL;
+	if (s->accept_retry)
+		evtimer_del(s->accept_retry);
+	mnv2d_sock_remove(s->sock);
+	mnv2d_sock_close(s->sock);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	mnv2d_server *s = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		LOG_WARN(s->log, "SIGHUP: reload is not implemented yet; ignored");
+		return;
+	}
+	if (s->stopping) {
+		if (!s->forced)
+			LOG_WARN(s->log, "%s again: closing every connection now",
+				 strsignal((int)sig));
+		s->forced = 1;
+		close_all(s, "forced shutdown");
+		maybe_finish(s);
+		return;
+	}
+	size_t depth, cap, hw;
+	mnv2d_queue_counts(&s->queue, &depth, &cap, &hw);
+	LOG_INFO(s->log, "%s: shutting down; %zu requests in flight (%zu queued), %u connections",
+		 strsignal((int)sig), s->inflight, depth, s->nconns);
+	s->stopping = 1;
+	stop_accepting(s);
+	mnv2d_queue_close(&s->queue);   /* workers finish what is queued, then exit */
+	maybe_finish(s);
+}
+
+/* ---- life cycle ---- */
+
+static int add_events(mnv2d_server *s)
+{
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	for (int i = 0; i < 3; i++)
+		if (!(s->sig[i] = evsignal_new(s->base, sigs[i], signal_cb, s)) ||
+		    evsignal_add(s->sig[i], NULL))
+			return -1;
+	s->wake = event_new(s->base, mnv2d_pool_fd(&s->pool), EV_READ | EV_PERSIST, wake_cb, s);
+	s->flush_timer = evtimer_new(s->base, flush_timeout_cb, s);
+	s->accept_retry = evtimer_new(s->base, accept_retry_cb, s);
+	if (!s->wake || !s->flush_timer || !s->accept_retry || event_add(s->wake, NULL))
+		return -1;
+	s->listener = evconnlistener_new(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_EXEC, 0,
+					 s->sock->fd);
+	if (!s->listener)
+		return -1;
+	evconnlistener_set_error_cb(s->listener, accept_error_cb);
+	return 0;
+}
+
+mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
+			       mnv2d_sock *sock, const mnv2d_log *log, char *err,
+			       size_t errlen)
+{
+	mnv2d_server *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->o = *o;
+	s->log = log;
+	s->set = mnv2d_modelset_ref(set);
+	s->sock = sock;
+	s->started = mnv2d_now_us();
+	mnv2d_limits lim = { .max_image_pixels = o->max_image_pixels,
+			     .max_encoded_bytes = o->max_frame_bytes };
+	if (mnv2d_queue_init(&s->queue, o->queue_depth)) {
+		snprintf(err, errlen, "cannot create the request queue");
+		mnv2d_server_free(s);
+		return NULL;
+	}
+	s->queue_ready = 1;
+	if (mnv2d_pool_start(&s->pool, o->threads, &s->queue, &lim, log, err, errlen)) {
+		mnv2d_server_free(s);
+		return NULL;
+	}
+	s->pool_ready = 1;
+	if (!(s->base = event_base_new()) || add_events(s)) {
+		snprintf(err, errlen, "cannot set up the event loop");
+		mnv2d_server_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int mnv2d_server_run(mnv2d_server *s)
+{
+	if (event_base_dispatch(s->base) < 0) {
+		LOG_ERR(s->log, "the event loop failed");
+		return -1;
+	}
+	return 0;
+}
+
+void mnv2d_server_free(mnv2d_server *s)
+{
+	if (!s)
+		return;
+	if (s->base)
+		stop_accepting(s);
+	if (s->queue_ready) {
+		mnv2d_queue_close(&s->queue);
+		close_all(s, "exit");
+	}
+	if (s->pool_ready) {
+		mnv2d_pool_join(&s->pool);
+		deliver(s);   /* to closed connections: frees them */
+		mnv2d_pool_free(&s->pool);
+		s->pool_ready = 0;
+	}
+	for (int i = 0; i < 3; i++)
+		if (s->sig[i])
+			event_free(s->sig[i]);
+	if (s->wake)
+		event_free(s->wake);
+	if (s->flush_timer)
+		event_free(s->flush_timer);
+	if (s->accept_retry)
+		event_free(s->accept_retry);
+	if (s->base)
+		event_base_free(s->base);
+	if (s->queue_ready)
+		mnv2d_queue_destroy(&s->queue);
+	mnv2d_modelset_unref(s->set);
+	free(s);
+}

@@ -1,0 +1,1121 @@
+/* Integration tests of mnv2d: the real binary ($MNV2_BUILD_DIR/daemon/mnv2d) on a temporary
+ * socket with synthetic models written by the tests (and ../shared's real models when
+ * present), driven over the wire protocol with protobuf-c. Every wait is bounded. */
+#include "harness.h"
+#include "test_models.h"
+#include "test_util.h"
+
+#include "mnv2/engine.h"
+#include "mnv2/preprocess.h"
+#include "mnv2/tasks.h"
+
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define T_RECV 20000   /* ms: any single response (slow models under ASan included) */
+#define ST(x) MNV2__STATUS_CODE__STATUS_##x
+
+/* ---- helpers ---- */
+
+static td_env env;
+
+static void start(const char *extra)
+{
+	ck_assert_int_eq(td_env_new(&env), 0);
+	if (td_start(&env, extra, NULL))
+		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
+}
+
+/* SIGTERM, then the daemon must exit 0 and remove its socket. */
+static void stop_clean(void)
+{
+	int status = -1;
+	struct stat st;
+	ck_assert_msg(td_stop(&env, SIGTERM, 20000, &status) == 0, "no exit:\n%s", td_log(&env));
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d:\n%s",
+		      status, td_log(&env));
+	ck_assert_msg(stat(env.sock, &st) != 0 && errno == ENOENT, "socket left behind");
+	td_env_free(&env);
+}
+
+static int conn(void)
+{
+	int fd = td_connect(env.sock, 5000);
+	ck_assert_msg(fd >= 0, "cannot connect:\n%s", td_log(&env));
+	return fd;
+}
+
+static Mnv2__Response *recv_ok(int fd)
+{
+	int eof = 0;
+	Mnv2__Response *r = td_recv(fd, T_RECV, &eof);
+	ck_assert_msg(r != NULL, "no response (eof %d):\n%s", eof, td_log(&env));
+	ck_assert_int_eq(r->version, 1);
+	return r;
+}
+
+static Mnv2__Response *roundtrip(int fd, const Mnv2__Request *req)
+{
+	ck_assert_int_eq(td_send(fd, req), 0);
+	Mnv2__Response *r = recv_ok(fd);
+	ck_assert_uint_eq(r->request_id, req->request_id);
+	return r;
+}
+
+static void send_simple(int fd, uint64_t id, Mnv2__Request__BodyCase body)
+{
+	Mnv2__Request r;
+	static Mnv2__StatusRequest st = MNV2__STATUS_REQUEST__INIT;
+	static Mnv2__ListModelsRequest lm = MNV2__LIST_MODELS_REQUEST__INIT;
+	static Mnv2__ReloadRequest rl = MNV2__RELOAD_REQUEST__INIT;
+	td_request(&r, id);
+	r.body_case = body;
+	if (body == MNV2__REQUEST__BODY_STATUS)
+		r.status = &st;
+	else if (body == MNV2__REQUEST__BODY_LIST_MODELS)
+		r.list_models = &lm;
+	else if (body == MNV2__REQUEST__BODY_RELOAD)
+		r.reload = &rl;
+	ck_assert_int_eq(td_send(fd, &r), 0);
+}
+
+static void expect_status_ok(int fd, uint64_t id)
+{
+	send_simple(fd, id, MNV2__REQUEST__BODY_STATUS);
+	Mnv2__Response *r = recv_ok(fd);
+	ck_assert_uint_eq(r->request_id, id);
+	ck_assert_int_eq(r->status, ST(OK));
+	ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT_STATUS_RESULT);
+	mnv2__response__free_unpacked(r, NULL);
+}
+
+/* A deterministic 16x16 RGB frame for the synthetic classifier. */
+static uint8_t *pattern_rgb(uint32_t w, uint32_t h, uint32_t seed)
+{
+	uint8_t *p = malloc((size_t)w * h * 3);
+	for (size_t i = 0; p && i < (size_t)w * h * 3; i++)
+		p[i] = (uint8_t)test_rand(&seed);
+	return p;
+}
+
+/* What the engine itself answers for the classifier on this frame (stretch). */
+static size_t engine_top_k(const uint8_t *rgb, uint32_t w, uint32_t h, size_t k,
+			   mnv2_class_score *out)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/" TD_CLS ".tflite", env.dir);
+	mnv2_error e;
+	mnv2_model *m = mnv2_model_load(path, &e);
+	ck_assert_msg(m != NULL, "%s", e.msg);
+	mnv2_context *c = mnv2_context_create(m, &e);
+	mnv2_tensor_info in;
+	mnv2_model_input_info(m, 0, &in);
+	size_t bytes;
+	void *buf = mnv2_context_input(c, 0, &bytes);
+	mnv2_rgb_view v = { rgb, w, h, (size_t)w * 3 };
+	mnv2_preprocess_opts po = { .mode = MNV2_RESIZE_STRETCH };
+	mnv2_transform tf;
+	ck_assert_int_eq(mnv2_preprocess(&v, &in, &po, buf, bytes, &tf, &e), 0);
+	ck_assert_int_eq(mnv2_context_run(c, &e), 0);
+	size_t n = mnv2_top_k(c, k, 0.0f, out);
+	mnv2_context_free(c);
+	mnv2_model_free(m);
+	return n;
+}
+
+static Mnv2__Response *classify_raw(int fd, uint64_t id, const char *model, const uint8_t *rgb,
+				    uint32_t w, uint32_t h, uint32_t top_k)
+{
+	td_image_req q;
+	td_raw_request(&q, 0, id, model, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, w, h, rgb,
+		       (size_t)w * h * 3);
+	q.opts.top_k = top_k;
+	return roundtrip(fd, &q.req);
+}
+
+static void send_slow(int fd, uint64_t id, uint32_t deadline_ms)
+{
+	static uint8_t frame[48 * 48 * 3];
+	td_image_req q;
+	td_raw_request(&q, 0, id, TD_SLOW, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 48, 48, frame,
+		       sizeof frame);
+	q.req.deadline_ms = deadline_ms;
+	ck_assert_int_eq(td_send(fd, &q.req), 0);
+}
+
+static void send_cls(int fd, uint64_t id, uint32_t deadline_ms)
+{
+	static uint8_t frame[16 * 16 * 3];
+	td_image_req q;
+	td_raw_request(&q, 0, id, TD_CLS, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, frame,
+		       sizeof frame);
+	q.req.deadline_ms = deadline_ms;
+	ck_assert_int_eq(td_send(fd, &q.req), 0);
+}
+
+static int log_has(const char *needle)
+{
+	return strstr(td_log(&env), needle) != NULL;
+}
+
+/* ---- classification and detection ---- */
+
+START_TEST(classify_matches_engine)
+{
+	start(NULL);
+	int fd = conn();
+	uint8_t *rgb = pattern_rgb(40, 30, 11);
+	mnv2_class_score want[10];
+	size_t nw = engine_top_k(rgb, 40, 30, 10, want);
+	Mnv2__Response *r = classify_raw(fd, 42, TD_CLS, rgb, 40, 30, 0);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT_CLASSIFY);
+	ck_assert_str_eq(r->classify->model, TD_CLS);
+	ck_assert_uint_eq(r->classify->n_classes, 5);   /* the default top_k */
+	for (size_t i = 0; i < 5 && i < nw; i++) {
+		char label[8];
+		snprintf(label, sizeof label, "c%u", want[i].index);
+		ck_assert_uint_eq(r->classify->classes[i]->index, want[i].index);
+		ck_assert_float_eq(r->classify->classes[i]->score, want[i].score);
+		ck_assert_str_eq(r->classify->classes[i]->label, label);
+	}
+	ck_assert_ptr_nonnull(r->timing);
+	ck_assert_uint_gt(r->timing->total_us, 0);
+	ck_assert_uint_ge(r->timing->total_us, r->timing->inference_us);
+	mnv2__response__free_unpacked(r, NULL);
+	/* top_k option; an empty model name picks the first classifier */
+	r = classify_raw(fd, 43, "", rgb, 40, 30, 3);
+	ck_assert_int_eq(r->status, ST(OK));
+	ck_assert_str_eq(r->classify->model, TD_CLS);
+	ck_assert_uint_eq(r->classify->n_classes, 3);
+	ck_assert_uint_eq(r->classify->classes[0]->index, want[0].index);
+	mnv2__response__free_unpacked(r, NULL);
+	free(rgb);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+/* Four quadrant detections expected from td_write_detector() on a w x h image. */
+static void check_quadrants(const Mnv2__DetectResult *d, uint32_t w, uint32_t h,
+			    unsigned cls, const char *label, float min_score)
+{
+	ck_assert_uint_eq(d->n_detections, 4);
+	unsigned seen = 0;
+	for (size_t i = 0; i < d->n_detections; i++) {
+		const Mnv2__Detection *x = d->detections[i];
+		ck_assert_uint_eq(x->class_id, cls);
+		ck_assert_str_eq(x->label, label);
+		ck_assert_float_ge(x->score, min_score);
+		ck_assert_float_le(x->score, 1.0f);
+		int qx = x->box_normalized->xmin > 0.25f, qy = x->box_normalized->ymin > 0.25f;
+		seen |= 1u << (qy * 2 + qx);
+		ck_assert_float_eq_tol(x->box_normalized->xmin, 0.5f * (float)qx, 1e-5f);
+		ck_assert_float_eq_tol(x->box_normalized->xmax, 0.5f * (float)qx + 0.5f, 1e-5f);
+		ck_assert_float_eq_tol(x->box_normalized->ymin, 0.5f * (float)qy, 1e-5f);
+		ck_assert_float_eq_tol(x->box->xmin, (float)w / 2 * (float)qx, 1e-3f);
+		ck_assert_float_eq_tol(x->box->xmax, (float)w / 2 * (float)(qx + 1), 1e-3f);
+		ck_assert_float_eq_tol(x->box->ymin, (float)h / 2 * (float)qy, 1e-3f);
+		ck_assert_float_eq_tol(x->box->ymax, (float)h / 2 * (float)(qy + 1), 1e-3f);
+	}
+	ck_assert_uint_eq(seen, 15);
+}
+
+START_TEST(detect_synthetic)
+{
+	start(NULL);
+	int fd = conn();
+	uint8_t *red = td_solid_rgb(64, 48, 255, 0, 0);
+	td_image_req q;
+	td_raw_request(&q, 1, 7, TD_DET, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 64, 48, red,
+		       64 * 48 * 3);
+	Mnv2__Response *r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT_DETECT);
+	ck_assert_str_eq(r->detect->model, TD_DET);
+	ck_assert_uint_eq(r->detect->image_width, 64);
+	ck_assert_uint_eq(r->detect->image_height, 48);
+	check_quadrants(r->detect, 64, 48, 0, "red", 0.99f);
+	mnv2__response__free_unpacked(r, NULL);
+
+	/* BGR888 green: class 1; the default detector is picked with no model name */
+	uint8_t *green = td_solid_rgb(30, 20, 0, 255, 0);
+	td_raw_request(&q, 1, 8, NULL, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_BGR888, 30, 20, green,
+		       30 * 20 * 3);
+	r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	check_quadrants(r->detect, 30, 20, 1, "green", 0.99f);
+	mnv2__response__free_unpacked(r, NULL);
+
+	/* BGR888 with the red byte last: red again */
+	uint8_t *bgr_red = td_solid_rgb(30, 20, 0, 0, 255);
+	td_raw_request(&q, 1, 9, TD_DET, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_BGR888, 30, 20, bgr_red,
+		       30 * 20 * 3);
+	r = roundtrip(fd, &q.req);
+	ck_assert_int_eq(r->status, ST(OK));
+	check_quadrants(r->detect, 30, 20, 0, "red", 0.99f);
+	mnv2__response__free_unpacked(r, NULL);
+
+	/* max_detections and score_threshold options */
+	td_raw_request(&q, 1, 10, TD_DET, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 64, 48, red,
+		       64 * 48 * 3);
+	q.opts.max_detections = 2;
+	r = roundtrip(fd, &q.req);
+	ck_assert_int_eq(r->status, ST(OK));
+	ck_assert_uint_eq(r->detect->n_detections, 2);
+	mnv2__response__free_unpacked(r, NULL);
+	uint8_t *dim = td_solid_rgb(64, 48, 100, 0, 0);   /* score 100/255 = 0.39 */
+	td_raw_request(&q, 1, 11, TD_DET, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 64, 48, dim,
+		       64 * 48 * 3);
+	r = roundtrip(fd, &q.req);
+	ck_assert_uint_eq(r->detect->n_detections, 4);   /* over the default 0.3 */
+	mnv2__response__free_unpacked(r, NULL);
+	q.opts.score_threshold = 0.5f;
+	q.req.request_id = 12;
+	r = roundtrip(fd, &q.req);
+	ck_assert_int_eq(r->status, ST(OK));
+	ck_assert_uint_eq(r->detect->n_detections, 0);
+	mnv2__response__free_unpacked(r, NULL);
+	free(red);
+	free(green);
+	free(bgr_red);
+	free(dim);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+/* ---- pipelining ---- */
+
+START_TEST(pipelining_out_of_order)
+{
+	start("threads: 2\nqueue_depth: 64\n");
+	int fd = conn();
+	send_slow(fd, 1, 0);    /* one worker busy for a while */
+	send_cls(fd, 2, 0);     /* the other answers this first */
+	Mnv2__Response *a = recv_ok(fd), *b = recv_ok(fd);
+	ck_assert_uint_eq(a->request_id, 2);
+	ck_assert_uint_eq(b->request_id, 1);
+	ck_assert_int_eq(a->status, ST(OK));
+	ck_assert_int_eq(b->status, ST(OK));
+	mnv2__response__free_unpacked(a, NULL);
+	mnv2__response__free_unpacked(b, NULL);
+
+	/* 40 pipelined requests of both kinds: each answered once, correctly */
+	enum { N = 40 };
+	uint8_t *red = td_solid_rgb(8, 8, 255, 0, 0);
+	uint8_t *rgb = pattern_rgb(16, 16, 5);
+	mnv2_class_score want[1];
+	engine_top_k(rgb, 16, 16, 1, want);
+	for (uint64_t i = 0; i < N; i++) {
+		td_image_req q;
+		if (i % 2)
+			td_raw_request(&q, 1, 1000 + i, TD_DET,
+				       MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 8, 8, red, 8 * 8 * 3);
+		else
+			td_raw_request(&q, 0, 1000 + i, TD_CLS,
+				       MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+				       16 * 16 * 3);
+		ck_assert_int_eq(td_send(fd, &q.req), 0);
+	}
+	int got[N] = { 0 };
+	for (int i = 0; i < N; i++) {
+		Mnv2__Response *r = recv_ok(fd);
+		uint64_t k = r->request_id - 1000;
+		ck_assert_uint_lt(k, N);
+		ck_assert_int_eq(got[k]++, 0);
+		ck_assert_msg(r->status == ST(OK), "%s", r->message);
+		if (k % 2) {
+			ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT_DETECT);
+			ck_assert_uint_eq(r->detect->n_detections, 4);
+		} else {
+			ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT_CLASSIFY);
+			ck_assert_uint_eq(r->classify->classes[0]->index, want[0].index);
+		}
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	free(red);
+	free(rgb);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+/* ---- errors ---- */
+
+static void expect_error(int fd, const Mnv2__Request *req, Mnv2__StatusCode code,
+			 const char *needle)
+{
+	Mnv2__Response *r = roundtrip(fd, req);
+	ck_assert_msg(r->status == code, "status %d (%s), wanted %d", r->status, r->message,
+		      code);
+	ck_assert_msg(strstr(r->message, needle), "message '%s' lacks '%s'", r->message,
+		      needle);
+	ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT__NOT_SET);
+	mnv2__response__free_unpacked(r, NULL);
+}
+
+START_TEST(request_errors)
+{
+	start(NULL);
+	int fd = conn();
+	uint8_t *rgb = pattern_rgb(16, 16, 3);
+	td_image_req q;
+	td_raw_request(&q, 0, 501, "nope", MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+		       16 * 16 * 3);
+	expect_error(fd, &q.req, ST(NOT_FOUND), "no model named 'nope'");
+	td_raw_request(&q, 1, 502, TD_CLS, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+		       16 * 16 * 3);
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "is a classifier");
+	td_raw_request(&q, 0, 503, TD_CLS, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+		       100);
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "image: ");
+	td_raw_request(&q, 0, 504, TD_CLS, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_UNSPECIFIED, 16, 16,
+		       rgb, 16 * 16 * 3);
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "pixel format");
+	td_raw_request(&q, 0, 505, TD_CLS, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+		       16 * 16 * 3);
+	q.opts.resize = (Mnv2__ResizeMode)9;
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "resize mode 9");
+	q.opts.resize = MNV2__RESIZE_MODE__RESIZE_DEFAULT;
+	q.opts.score_threshold = 2.0f;
+	q.req.request_id = 506;
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "score_threshold");
+	static const uint8_t junk[] = "this is not a PNG or a JPEG";
+	td_encoded_request(&q, 0, 507, TD_CLS, junk, sizeof junk);
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "image: ");
+	q.cls.image = NULL;
+	q.req.request_id = 508;
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "no image");
+	Mnv2__Request r;
+	td_request(&r, 509);   /* no body */
+	expect_error(fd, &r, ST(INVALID_ARGUMENT), "no body");
+	send_simple(fd, 510, MNV2__REQUEST__BODY_RELOAD);
+	Mnv2__Response *resp = recv_ok(fd);
+	ck_assert_uint_eq(resp->request_id, 510);
+	ck_assert_int_eq(resp->status, ST(UNAVAILABLE));
+	ck_assert_str_eq(resp->message, "reload not implemented yet");
+	mnv2__response__free_unpacked(resp, NULL);
+	/* the connection still works, and errors were counted */
+	expect_status_ok(fd, 511);
+	Mnv2__Response *st = td_status(env.sock);
+	const Mnv2__ModelStats *ms = td_model_stats(st, TD_CLS);
+	ck_assert_ptr_nonnull(ms);
+	ck_assert_uint_eq(td_count(ms, ST(INVALID_ARGUMENT)), 6);
+	ck_assert_uint_eq(td_count(ms, ST(OK)), 0);
+	mnv2__response__free_unpacked(st, NULL);
+	free(rgb);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(bad_version)
+{
+	start(NULL);
+	int fd = conn();
+	Mnv2__Request r;
+	Mnv2__StatusRequest st = MNV2__STATUS_REQUEST__INIT;
+	td_request(&r, 77);
+	r.version = 2;
+	r.body_case = MNV2__REQUEST__BODY_STATUS;
+	r.status = &st;
+	expect_error(fd, &r, ST(INVALID_ARGUMENT),
+		     "unsupported protocol version 2; this server speaks 1");
+	r.version = 0;
+	r.request_id = 78;
+	expect_error(fd, &r, ST(INVALID_ARGUMENT), "unsupported protocol version 0");
+	expect_status_ok(fd, 79);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(bad_frames)
+{
+	start("max_frame_bytes: 1M\n");
+	int keep = conn();
+	/* a length over max_frame_bytes closes that connection only */
+	int fd = conn();
+	static const uint8_t huge[4] = { 0x7f, 0xff, 0xff, 0xff };
+	ck_assert_int_eq(td_write_all(fd, huge, 4, 2000), 0);
+	ck_assert_msg(td_wait_closed(fd, 5000), "oversized frame did not close");
+	close(fd);
+	expect_status_ok(keep, 1);
+	/* just over the limit, with the bytes following */
+	fd = conn();
+	uint8_t hdr[4] = { 0, 0x10, 0, 1 };   /* 1 MiB + 1 */
+	ck_assert_int_eq(td_write_all(fd, hdr, 4, 2000), 0);
+	ck_assert_msg(td_wait_closed(fd, 5000), "1 MiB + 1 frame did not close");
+	close(fd);
+	/* text instead of frames: "GET " is a 1.2 GB length */
+	fd = conn();
+	static const char http[] = "GET / HTTP/1.1\r\n\r\n";
+	ck_assert_int_eq(td_write_all(fd, http, sizeof http - 1, 2000), 0);
+	ck_assert_msg(td_wait_closed(fd, 5000), "HTTP did not close");
+	close(fd);
+	/* a well-framed payload that is not a Request: INVALID_ARGUMENT, connection kept */
+	fd = conn();
+	static const uint8_t garbage[] = { 0, 0, 0, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	ck_assert_int_eq(td_write_all(fd, garbage, sizeof garbage, 2000), 0);
+	Mnv2__Response *r = recv_ok(fd);
+	ck_assert_int_eq(r->status, ST(INVALID_ARGUMENT));
+	ck_assert_uint_eq(r->request_id, 0);
+	ck_assert_ptr_nonnull(strstr(r->message, "does not decode"));
+	mnv2__response__free_unpacked(r, NULL);
+	/* an empty frame is an empty Request: version 0 */
+	static const uint8_t empty[4] = { 0 };
+	ck_assert_int_eq(td_write_all(fd, empty, 4, 2000), 0);
+	r = recv_ok(fd);
+	ck_assert_int_eq(r->status, ST(INVALID_ARGUMENT));
+	mnv2__response__free_unpacked(r, NULL);
+	expect_status_ok(fd, 2);
+	close(fd);
+	/* a truncated frame, then the client goes away */
+	fd = conn();
+	static const uint8_t trunc[] = { 0, 0, 0, 100, 8, 1, 16, 5 };
+	ck_assert_int_eq(td_write_all(fd, trunc, sizeof trunc, 2000), 0);
+	close(fd);
+	expect_status_ok(keep, 3);
+	close(keep);
+	stop_clean();
+}
+END_TEST
+
+/* ---- queue, deadlines, cancellation ---- */
+
+START_TEST(queue_full)
+{
+	start("threads: 1\nqueue_depth: 1\n");
+	int fd = conn();
+	enum { N = 8 };
+	for (uint64_t i = 0; i < N; i++)
+		send_slow(fd, 100 + i, 0);
+	int ok = 0, full = 0, seen[N] = { 0 };
+	for (int i = 0; i < N; i++) {
+		Mnv2__Response *r = recv_ok(fd);
+		ck_assert_uint_lt(r->request_id - 100, N);
+		seen[r->request_id - 100]++;
+		if (r->status == ST(OK)) {
+			ok++;
+		} else {
+			ck_assert_msg(r->status == ST(RESOURCE_EXHAUSTED), "status %d: %s", r->status,
+				      r->message);
+			ck_assert_ptr_nonnull(strstr(r->message, "queue is full"));
+			full++;
+		}
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(seen[i], 1);
+	ck_assert_int_ge(ok, 1);
+	ck_assert_int_ge(full, 1);
+	Mnv2__Response *st = td_status(env.sock);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(st->status_result->queue_capacity, 1);
+	ck_assert_uint_eq(st->status_result->queue_high_water, 1);
+	ck_assert_uint_eq(st->status_result->queue_depth, 0);
+	const Mnv2__ModelStats *ms = td_model_stats(st, TD_SLOW);
+	ck_assert_uint_eq(ms->requests, N);
+	ck_assert_uint_eq(td_count(ms, ST(RESOURCE_EXHAUSTED)), (uint64_t)full);
+	ck_assert_uint_eq(td_count(ms, ST(OK)), (uint64_t)ok);
+	mnv2__response__free_unpacked(st, NULL);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(deadline_exceeded)
+{
+	start("threads: 1\n");
+	int fd = conn();
+	send_slow(fd, 1, 0);
+	send_cls(fd, 2, 1);       /* 1 ms: passes while the slow one runs */
+	send_cls(fd, 3, 60000);   /* generous: runs */
+	int seen = 0;
+	for (int i = 0; i < 3; i++) {
+		Mnv2__Response *r = recv_ok(fd);
+		if (r->request_id == 2) {
+			ck_assert_msg(r->status == ST(DEADLINE_EXCEEDED), "status %d: %s",
+				      r->status, r->message);
+			ck_assert_ptr_nonnull(strstr(r->message, "deadline"));
+			ck_assert_uint_ge(r->timing->queue_us, 1000);
+			ck_assert_uint_eq(r->timing->inference_us, 0);
+		} else {
+			ck_assert_msg(r->status == ST(OK), "id %llu: %s",
+				      (unsigned long long)r->request_id, r->message);
+		}
+		seen |= 1 << r->request_id;
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	ck_assert_int_eq(seen, 14);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(default_deadline)
+{
+	start("threads: 1\ndefault_deadline: 1ms\n");
+	int fd = conn();
+	send_slow(fd, 1, 60000);
+	send_cls(fd, 2, 0);       /* the configured 1 ms applies */
+	for (int i = 0; i < 2; i++) {
+		Mnv2__Response *r = recv_ok(fd);
+		ck_assert_int_eq(r->status, r->request_id == 2 ? ST(DEADLINE_EXCEEDED) : ST(OK));
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+static uint64_t slow_ok(void)
+{
+	Mnv2__Response *st = td_status(env.sock);
+	ck_assert_ptr_nonnull(st);
+	uint64_t n = td_count(td_model_stats(st, TD_SLOW), ST(OK));
+	mnv2__response__free_unpacked(st, NULL);
+	return n;
+}
+
+/* Until no client but the asking one is connected (the start-up probe has gone), and a
+ * little more for that status connection's own close to be seen. */
+static void wait_idle(void)
+{
+	for (int waited = 0;; waited += 10) {
+		Mnv2__Response *st = td_status(env.sock);
+		int idle = st && st->status == ST(OK) && st->status_result->connections == 1;
+		if (st)
+			mnv2__response__free_unpacked(st, NULL);
+		if (idle)
+			break;
+		ck_assert_msg(waited < 5000, "never idle");
+		usleep(10000);
+	}
+	usleep(50000);
+}
+
+static uint32_t queue_depth(void)
+{
+	Mnv2__Response *st = td_status(env.sock);
+	ck_assert_ptr_nonnull(st);
+	uint32_t d = st->status_result->queue_depth;
+	mnv2__response__free_unpacked(st, NULL);
+	return d;
+}
+
+START_TEST(disconnect_cancels_queued)
+{
+	start("threads: 1\nqueue_depth: 8\n");
+	wait_idle();
+	int base_fds = td_fd_count(env.pid);
+	ck_assert_int_gt(base_fds, 0);
+	int fd = conn();
+	for (uint64_t i = 0; i < 6; i++)
+		send_slow(fd, i, 0);
+	int waited = 0;
+	while (queue_depth() != 5 && waited < 20000) {   /* until the worker took the first */
+		usleep(1000);
+		waited += 1;
+	}
+	ck_assert_int_eq(queue_depth(), 5);
+	close(fd);   /* one request is running, five are queued: those never run */
+	for (waited = 0; slow_ok() < 1 && waited < 20000; waited += 20)
+		usleep(20000);
+	ck_assert_uint_eq(slow_ok(), 1);
+	usleep(500000);   /* room for five more runs, had they not been cancelled */
+	Mnv2__Response *st = td_status(env.sock);
+	const Mnv2__ModelStats *ms = td_model_stats(st, TD_SLOW);
+	ck_assert_uint_eq(ms->requests, 6);
+	ck_assert_uint_eq(td_count(ms, ST(OK)), 1);
+	ck_assert_uint_eq(st->status_result->queue_depth, 0);
+	mnv2__response__free_unpacked(st, NULL);
+	/* the daemon keeps serving, and 50 short-lived connections leave no fd behind */
+	for (int i = 0; i < 50; i++) {
+		fd = conn();
+		send_cls(fd, (uint64_t)i, 0);
+		if (i % 2) {
+			Mnv2__Response *r = recv_ok(fd);
+			ck_assert_int_eq(r->status, ST(OK));
+			mnv2__response__free_unpacked(r, NULL);
+		}
+		close(fd);
+	}
+	fd = conn();
+	expect_status_ok(fd, 1);
+	close(fd);
+	for (waited = 0; td_fd_count(env.pid) != base_fds && waited < 5000; waited += 10)
+		usleep(10000);
+	ck_assert_int_eq(td_fd_count(env.pid), base_fds);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(slow_reader_disconnected)
+{
+	start("max_output_bytes: 64K\n");
+	int other = conn();
+	int fd = conn();
+	/* ask for ListModels again and again without reading a single answer */
+	Mnv2__Request r;
+	Mnv2__ListModelsRequest lm = MNV2__LIST_MODELS_REQUEST__INIT;
+	td_request(&r, 1);
+	r.body_case = MNV2__REQUEST__BODY_LIST_MODELS;
+	r.list_models = &lm;
+	uint8_t frame[64];
+	size_t n = mnv2__request__pack(&r, frame + 4);
+	frame[0] = frame[1] = frame[2] = 0;
+	frame[3] = (uint8_t)n;
+	int sent = 0;
+	for (; sent < 200000; sent++)
+		if (td_write_all(fd, frame, n + 4, 5000))
+			break;   /* the daemon hung up */
+	ck_assert_msg(sent < 200000, "never disconnected");
+	ck_assert_msg(td_wait_closed(fd, 10000), "not closed");
+	close(fd);
+	ck_assert(log_has("not reading"));
+	expect_status_ok(other, 2);
+	close(other);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(max_connections)
+{
+	start("max_connections: 2\n");
+	wait_idle();
+	int waited;
+	int a = conn(), b = conn();
+	expect_status_ok(a, 1);
+	expect_status_ok(b, 2);
+	int c = conn();   /* accepted by the kernel, refused by the daemon */
+	Mnv2__Response *r = recv_ok(c);
+	ck_assert_int_eq(r->status, ST(UNAVAILABLE));
+	ck_assert_ptr_nonnull(strstr(r->message, "too many connections"));
+	mnv2__response__free_unpacked(r, NULL);
+	ck_assert(td_wait_closed(c, 5000));
+	close(c);
+	close(a);
+	int d = -1;
+	for (waited = 0; waited < 5000; waited += 20) {   /* until the daemon has seen a's close */
+		d = conn();
+		int eof = 0;
+		Mnv2__Request sr;
+		Mnv2__StatusRequest body = MNV2__STATUS_REQUEST__INIT;
+		td_request(&sr, 3);
+		sr.body_case = MNV2__REQUEST__BODY_STATUS;
+		sr.status = &body;
+		r = td_send(d, &sr) ? NULL : td_recv(d, 5000, &eof);
+		if (r && r->status == ST(OK)) {
+			mnv2__response__free_unpacked(r, NULL);
+			break;
+		}
+		if (r)
+			mnv2__response__free_unpacked(r, NULL);
+		close(d);
+		d = -1;
+		usleep(20000);
+	}
+	ck_assert_int_ge(d, 0);
+	close(d);
+	close(b);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(status_and_models)
+{
+	start("threads: 3\nqueue_depth: 5\n");
+	int fd = conn();
+	send_simple(fd, 5, MNV2__REQUEST__BODY_LIST_MODELS);
+	Mnv2__Response *r = recv_ok(fd);
+	ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT_MODELS);
+	ck_assert_uint_eq(r->models->n_models, 3);
+	const Mnv2__ModelInfo *cls = r->models->models[0], *det = r->models->models[1],
+			      *slow = r->models->models[2];
+	ck_assert_str_eq(cls->name, TD_CLS);
+	ck_assert_int_eq(cls->kind, MNV2__MODEL_KIND__MODEL_KIND_CLASSIFIER);
+	ck_assert_uint_eq(cls->input_width, 16);
+	ck_assert_uint_eq(cls->num_labels, 10);
+	ck_assert_uint_gt(cls->macs, 0);
+	ck_assert_uint_gt(cls->parameter_bytes, 0);
+	ck_assert_uint_gt(cls->arena_bytes, 0);
+	ck_assert_ptr_nonnull(strstr(cls->path, TD_CLS ".tflite"));
+	ck_assert_str_eq(det->name, TD_DET);
+	ck_assert_int_eq(det->kind, MNV2__MODEL_KIND__MODEL_KIND_DETECTOR);
+	ck_assert_uint_eq(det->input_width, 2);
+	ck_assert_uint_eq(det->num_labels, 2);
+	ck_assert_uint_eq(slow->input_height, 48);
+	ck_assert_uint_eq(slow->num_labels, 0);
+	mnv2__response__free_unpacked(r, NULL);
+	for (int i = 0; i < 10; i++) {
+		send_cls(fd, 10 + (uint64_t)i, 0);
+		r = recv_ok(fd);
+		ck_assert_int_eq(r->status, ST(OK));
+		ck_assert_str_eq(r->classify->classes[0]->label[0] == 'c' ? "c" : "?", "c");
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	send_simple(fd, 6, MNV2__REQUEST__BODY_STATUS);
+	r = recv_ok(fd);
+	const Mnv2__StatusResult *s = r->status_result;
+	ck_assert_uint_eq(r->request_id, 6);
+	ck_assert_str_ne(s->version, "");
+	ck_assert_uint_eq(s->threads, 3);
+	ck_assert_uint_eq(s->queue_capacity, 5);
+	ck_assert_uint_ge(s->connections, 1);
+	ck_assert_uint_eq(s->generation, 1);
+	ck_assert_uint_eq(s->n_models, 3);
+	const Mnv2__ModelStats *ms = td_model_stats(r, TD_CLS);
+	ck_assert_uint_eq(ms->requests, 10);
+	ck_assert_uint_eq(td_count(ms, ST(OK)), 10);
+	ck_assert_uint_eq(ms->n_latency, 6);
+	static const char *const stages[6] = { "queue", "decode", "preprocess", "inference",
+					       "postprocess", "total" };
+	for (int i = 0; i < 6; i++) {
+		const Mnv2__StageLatency *l = ms->latency[i];
+		ck_assert_str_eq(l->stage, stages[i]);
+		ck_assert_uint_le(l->p50_us, l->p90_us);
+		ck_assert_uint_le(l->p90_us, l->p99_us);
+	}
+	ck_assert_uint_gt(ms->latency[5]->p50_us, 0);
+	ck_assert_uint_ge(ms->latency[5]->p99_us, ms->latency[3]->p99_us);
+	ck_assert_uint_eq(td_model_stats(r, TD_DET)->requests, 0);
+	mnv2__response__free_unpacked(r, NULL);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+/* ---- life cycle ---- */
+
+START_TEST(sigterm_finishes_in_flight)
+{
+	start("threads: 1\nqueue_depth: 8\n");
+	int fd = conn();
+	for (uint64_t i = 0; i < 4; i++)
+		send_slow(fd, i, 0);
+	expect_status_ok(fd, 50);   /* the four are read and queued by now */
+	ck_assert_int_eq(kill(env.pid, SIGTERM), 0);
+	struct stat st;
+	int waited = 0;
+	while (stat(env.sock, &st) == 0 && waited < 10000) {   /* stops accepting first */
+		usleep(2000);
+		waited += 2;
+	}
+	ck_assert_msg(stat(env.sock, &st) != 0, "socket not removed at shutdown");
+	ck_assert_int_lt(td_connect(env.sock, 100), 0);
+	send_cls(fd, 100, 0);   /* new work while shutting down */
+	int ok = 0, unavailable = 0;
+	for (int i = 0; i < 5; i++) {
+		Mnv2__Response *r = recv_ok(fd);
+		if (r->request_id == 100) {
+			ck_assert_int_eq(r->status, ST(UNAVAILABLE));
+			ck_assert_ptr_nonnull(strstr(r->message, "shutting down"));
+			unavailable++;
+		} else {
+			ck_assert_msg(r->status == ST(OK), "%s", r->message);
+			ok++;
+		}
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	ck_assert_int_eq(ok, 4);
+	ck_assert_int_eq(unavailable, 1);
+	ck_assert(td_wait_closed(fd, 10000));
+	close(fd);
+	int status = -1;
+	ck_assert_int_eq(td_wait(&env, 20000, &status), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d:\n%s", status,
+		      td_log(&env));
+	td_env_free(&env);
+}
+END_TEST
+
+START_TEST(sigint_idle)
+{
+	start(NULL);
+	int fd = conn();   /* an idle client does not hold up the exit */
+	int status = -1;
+	ck_assert_int_eq(td_stop(&env, SIGINT, 10000, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(td_wait_closed(fd, 1000));
+	close(fd);
+	td_env_free(&env);
+}
+END_TEST
+
+START_TEST(stale_socket_replaced)
+{
+	ck_assert_int_eq(td_env_new(&env), 0);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	strcpy(a.sun_path, env.sock);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+	close(s);   /* the file stays: a crashed daemon's socket */
+	if (td_start(&env, NULL, NULL))
+		ck_abort_msg("did not start over a stale socket:\n%s", td_log(&env));
+	ck_assert(log_has("stale"));
+	int fd = conn();
+	expect_status_ok(fd, 1);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(live_socket_refused)
+{
+	start(NULL);
+	td_env second = env;   /* same socket, own log */
+	snprintf(second.log, sizeof second.log, "%s/second.log", env.dir);
+	second.pid = -1;
+	ck_assert_int_eq(td_spawn(&second, NULL), 0);
+	int status = -1;
+	ck_assert_int_eq(td_wait(&second, 20000, &status), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+	ck_assert_ptr_nonnull(strstr(td_log(&second), "another daemon is listening"));
+	int fd = conn();   /* the first one is untouched */
+	expect_status_ok(fd, 1);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(refuses_non_socket)
+{
+	ck_assert_int_eq(td_env_new(&env), 0);
+	FILE *f = fopen(env.sock, "w");
+	fputs("precious", f);
+	fclose(f);
+	ck_assert_int_eq(td_write_config(&env, NULL, NULL), 0);
+	ck_assert_int_eq(td_spawn(&env, NULL), 0);
+	int status = -1;
+	ck_assert_int_eq(td_wait(&env, 20000, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ck_assert(log_has("not a socket"));
+	struct stat st;
+	ck_assert_int_eq(stat(env.sock, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	/* nor a directory that does not exist */
+	ck_assert_int_eq(td_write_config(&env, NULL, NULL), 0);
+	static const char *const args[] = { "--socket", "/nonexistent-mnv2d-dir/s.sock", NULL };
+	ck_assert_int_eq(td_spawn(&env, args), 0);
+	ck_assert_int_eq(td_wait(&env, 20000, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ck_assert(log_has("directory does not exist"));
+	td_env_free(&env);
+}
+END_TEST
+
+START_TEST(socket_override_and_mode)
+{
+	ck_assert_int_eq(td_env_new(&env), 0);
+	ck_assert_int_eq(td_write_config(&env, NULL, NULL), 0);
+	char other[256];
+	snprintf(other, sizeof other, "%s/other.sock", env.dir);
+	const char *const args[] = { "--socket", other, NULL };
+	ck_assert_int_eq(td_spawn(&env, args), 0);
+	int fd = -1;
+	for (int i = 0; i < 2000 && fd < 0; i++) {
+		fd = td_connect(other, 100);
+		if (fd < 0)
+			usleep(5000);
+	}
+	ck_assert_msg(fd >= 0, "no socket at --socket path:\n%s", td_log(&env));
+	struct stat st;
+	ck_assert_int_eq(stat(other, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);   /* socket_mode "0600" */
+	ck_assert_int_ne(stat(env.sock, &st), 0);
+	expect_status_ok(fd, 1);
+	close(fd);
+	int status;
+	ck_assert_int_eq(td_stop(&env, SIGTERM, 20000, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_ne(stat(other, &st), 0);
+	td_env_free(&env);
+}
+END_TEST
+
+START_TEST(check_config)
+{
+	ck_assert_int_eq(td_env_new(&env), 0);
+	ck_assert_int_eq(td_write_config(&env, NULL, NULL), 0);
+	static const char *const check[] = { "--check-config", NULL };
+	ck_assert_int_eq(td_spawn(&env, check), 0);
+	int status = -1;
+	ck_assert_int_eq(td_wait(&env, 20000, &status), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", td_log(&env));
+	ck_assert(log_has("OK, 3 models"));
+	struct stat st;
+	ck_assert_int_ne(stat(env.sock, &st), 0);   /* it only checks */
+	/* a model file that is not a model */
+	ck_assert_int_eq(td_write_config(&env, NULL,
+					 "models:\n  - name: x\n    path: mnv2d.log\n"), 0);
+	ck_assert_int_eq(td_spawn(&env, check), 0);
+	ck_assert_int_eq(td_wait(&env, 20000, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ck_assert(log_has("model 'x'"));
+	/* a detector configured as a classifier */
+	ck_assert_int_eq(td_write_config(&env, NULL,
+					 "models:\n  - name: d\n    path: " TD_DET ".tflite\n"
+					 "    kind: classifier\n"), 0);
+	ck_assert_int_eq(td_spawn(&env, check), 0);
+	ck_assert_int_eq(td_wait(&env, 20000, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	ck_assert(log_has("configured as a classifier"));
+	td_env_free(&env);
+}
+END_TEST
+
+/* ---- with ../shared's real models ---- */
+
+static const char *shared_or_skip(void)
+{
+	const char *s = test_shared_dir();
+	if (!s)
+		fprintf(stderr, "SKIP: ../shared is absent: real-model daemon tests not run\n");
+	return s;
+}
+
+START_TEST(shared_classify_and_detect)
+{
+	const char *sh = shared_or_skip();
+	if (!sh)
+		return;
+	char models[2048], p[512];
+	snprintf(models, sizeof models,
+		 "models:\n"
+		 "  - name: mobilenet_v2\n    path: %s/models/mobilenet_v2_1.0_224_quant.tflite\n"
+		 "    labels: %s/models/imagenet_labels.txt\n"
+		 "  - name: ssd\n    path: %s/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite\n"
+		 "    labels: %s/models/coco_labels.txt\n    score_threshold: 0.3\n",
+		 sh, sh, sh, sh);
+	ck_assert_int_eq(td_env_new(&env), 0);
+	if (td_start(&env, NULL, models))
+		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
+	int fd = conn();
+	size_t n;
+	snprintf(p, sizeof p, "%s/golden/classify/mobilenet_v2_1.0_224_quant/grace_hopper.u8", sh);
+	uint8_t *u8 = test_read_file(p, 1 << 20, &n);
+	ck_assert_ptr_nonnull(u8);
+	ck_assert_uint_eq(n, 224 * 224 * 3);
+	Mnv2__Response *r = classify_raw(fd, 1, "mobilenet_v2", u8, 224, 224, 0);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_uint_eq(r->classify->classes[0]->index, 653);
+	ck_assert_str_eq(r->classify->classes[0]->label, "military uniform");
+	mnv2__response__free_unpacked(r, NULL);
+	free(u8);
+	/* the PNG itself, decoded and resized by the daemon: the same answer */
+	snprintf(p, sizeof p, "%s/images/grace_hopper.png", sh);
+	uint8_t *png = test_read_file(p, 8 << 20, &n);
+	ck_assert_ptr_nonnull(png);
+	td_image_req q;
+	td_encoded_request(&q, 0, 2, NULL, png, n);
+	r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_uint_eq(r->classify->classes[0]->index, 653);
+	ck_assert_uint_gt(r->timing->decode_us, 0);
+	mnv2__response__free_unpacked(r, NULL);
+	free(png);
+	/* SSD on the golden 300x300 input: LiteRT's first detection */
+	const char *gd = "golden/detect/mobilenet_ssd_v2_coco_quant_postprocess";
+	snprintf(p, sizeof p, "%s/%s/kite_and_cold.u8", sh, gd);
+	u8 = test_read_file(p, 1 << 20, &n);
+	ck_assert_uint_eq(n, 300 * 300 * 3);
+	float boxes[80], classes[20], scores[20], count;
+	size_t bn, cn, sn, nn;
+	snprintf(p, sizeof p, "%s/%s/kite_and_cold.boxes.f32", sh, gd);
+	uint8_t *b = test_read_file(p, 4096, &bn);
+	snprintf(p, sizeof p, "%s/%s/kite_and_cold.classes.f32", sh, gd);
+	uint8_t *c = test_read_file(p, 4096, &cn);
+	snprintf(p, sizeof p, "%s/%s/kite_and_cold.scores.f32", sh, gd);
+	uint8_t *s = test_read_file(p, 4096, &sn);
+	snprintf(p, sizeof p, "%s/%s/kite_and_cold.count.f32", sh, gd);
+	uint8_t *cnt = test_read_file(p, 4096, &nn);
+	ck_assert(b && c && s && cnt && bn == sizeof boxes && cn == sizeof classes &&
+		  sn == sizeof scores && nn == 4);
+	memcpy(boxes, b, bn);
+	memcpy(classes, c, cn);
+	memcpy(scores, s, sn);
+	memcpy(&count, cnt, 4);
+	td_raw_request(&q, 1, 3, "ssd", MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 300, 300, u8, n);
+	r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	size_t want = 0;
+	for (int i = 0; i < 20 && i < (int)count; i++)
+		want += scores[i] >= 0.3f;
+	ck_assert_uint_eq(r->detect->n_detections, want);
+	ck_assert_uint_gt(want, 0);
+	const Mnv2__Detection *d0 = r->detect->detections[0];
+	ck_assert_uint_eq(d0->class_id, (unsigned)classes[0]);
+	ck_assert_float_eq(d0->score, scores[0]);
+	ck_assert_float_eq(d0->box_normalized->ymin, boxes[0]);
+	ck_assert_float_eq(d0->box_normalized->xmin, boxes[1]);
+	ck_assert_float_eq_tol(d0->box->xmin, fmaxf(0.0f, boxes[1]) * 300.0f, 1e-3f);
+	mnv2__response__free_unpacked(r, NULL);
+	free(u8);
+	free(b);
+	free(c);
+	free(s);
+	free(cnt);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("daemon");
+	struct {
+		const char *name;
+		const TTest *t;
+	} tests[] = {
+		{ "classify", classify_matches_engine },
+		{ "detect", detect_synthetic },
+		{ "pipelining", pipelining_out_of_order },
+		{ "errors", request_errors },
+		{ "version", bad_version },
+		{ "frames", bad_frames },
+		{ "queue_full", queue_full },
+		{ "deadline", deadline_exceeded },
+		{ "default_deadline", default_deadline },
+		{ "disconnect", disconnect_cancels_queued },
+		{ "slow_reader", slow_reader_disconnected },
+		{ "max_connections", max_connections },
+		{ "status", status_and_models },
+		{ "sigterm", sigterm_finishes_in_flight },
+		{ "sigint", sigint_idle },
+		{ "stale_socket", stale_socket_replaced },
+		{ "live_socket", live_socket_refused },
+		{ "non_socket", refuses_non_socket },
+		{ "socket_override", socket_override_and_mode },
+		{ "check_config", check_config },
+		{ "shared", shared_classify_and_detect },
+	};
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		TCase *tc = tcase_create(tests[i].name);
+		tcase_set_timeout(tc, 120);
+		tcase_add_test(tc, tests[i].t);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,270 @@
+/* Unit tests of the daemon's pure modules: stats histograms, the bounded queue, framing,
+ * the logger's journal detection, and request validation. */
+#include "framing.h"
+#include "log.h"
+#include "queue.h"
+#include "stats.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+START_TEST(hist_buckets)
+{
+	/* exact below 16; then every bucket holds values with one upper edge */
+	for (uint64_t v = 0; v < 16; v++) {
+		ck_assert_uint_eq(mnv2d_hist_bucket(v), v);
+		ck_assert_uint_eq(mnv2d_hist_upper((unsigned)v), v);
+	}
+	uint64_t prev_upper = 15;
+	for (unsigned b = 16; b < 200; b++) {
+		uint64_t up = mnv2d_hist_upper(b);
+		ck_assert_uint_gt(up, prev_upper);
+		ck_assert_uint_eq(mnv2d_hist_bucket(prev_upper + 1), b);
+		ck_assert_uint_eq(mnv2d_hist_bucket(up), b);
+		/* relative width at most 1/16 */
+		ck_assert_uint_le((up - prev_upper) * 16, prev_upper + 1);
+		prev_upper = up;
+	}
+	ck_assert_uint_eq(mnv2d_hist_bucket(UINT64_MAX), MNV2D_HIST_BUCKETS - 1);
+	ck_assert_uint_lt(mnv2d_hist_bucket((uint64_t)1 << 40), MNV2D_HIST_BUCKETS);
+}
+END_TEST
+
+START_TEST(hist_percentiles)
+{
+	static mnv2d_hist h;
+	memset(&h, 0, sizeof h);
+	ck_assert_uint_eq(mnv2d_hist_percentile(&h, 50), 0);
+	for (uint64_t v = 1; v <= 1000; v++)
+		mnv2d_hist_add(&h, v * 100);   /* 100 .. 100000 µs */
+	uint64_t p50 = mnv2d_hist_percentile(&h, 50), p90 = mnv2d_hist_percentile(&h, 90),
+		 p99 = mnv2d_hist_percentile(&h, 99), p100 = mnv2d_hist_percentile(&h, 100);
+	ck_assert_uint_ge(p50, 50000);
+	ck_assert_uint_le(p50, 50000 + 50000 / 16);
+	ck_assert_uint_ge(p90, 90000);
+	ck_assert_uint_le(p90, 90000 + 90000 / 16);
+	ck_assert_uint_ge(p99, 99000);
+	ck_assert_uint_le(p99, 100000);   /* capped at the largest value */
+	ck_assert_uint_eq(p100, 100000);
+	memset(&h, 0, sizeof h);
+	mnv2d_hist_add(&h, 7);
+	ck_assert_uint_eq(mnv2d_hist_percentile(&h, 50), 7);
+	ck_assert_uint_eq(mnv2d_hist_percentile(&h, 99), 7);
+}
+END_TEST
+
+START_TEST(stats_counts)
+{
+	mnv2d_stats *s = malloc(sizeof *s);
+	ck_assert_int_eq(mnv2d_stats_init(s), 0);
+	mnv2d_timing t = { .us = { 10, 20, 30, 40, 50, 150 }, .stages = 0x3f };
+	mnv2d_timing q = { .us = { 999 }, .stages = 1 };
+	for (int i = 0; i < 3; i++)
+		mnv2d_stats_request(s);
+	mnv2d_stats_response(s, 0, &t);
+	mnv2d_stats_response(s, 0, &t);
+	mnv2d_stats_response(s, 5, &q);
+	mnv2d_stats_response(s, 4, NULL);
+	mnv2d_stats_response(s, 99, NULL);   /* out of range: ignored */
+	mnv2d_stats_snapshot snap;
+	mnv2d_stats_snapshot_get(s, &snap);
+	ck_assert_uint_eq(snap.requests, 3);
+	ck_assert_uint_eq(snap.responses[0], 2);
+	ck_assert_uint_eq(snap.responses[5], 1);
+	ck_assert_uint_eq(snap.responses[4], 1);
+	ck_assert_uint_eq(snap.count[MNV2D_STAGE_QUEUE], 3);
+	ck_assert_uint_eq(snap.count[MNV2D_STAGE_TOTAL], 2);
+	ck_assert_uint_eq(snap.p50[MNV2D_STAGE_INFERENCE], 40);
+	ck_assert_uint_eq(snap.p99[MNV2D_STAGE_QUEUE], 999);
+	ck_assert_str_eq(mnv2d_stage_name(MNV2D_STAGE_POSTPROCESS), "postprocess");
+	mnv2d_stats_destroy(s);
+	free(s);
+}
+END_TEST
+
+static mnv2d_job *job(void *owner, uint64_t id)
+{
+	mnv2d_job *j = calloc(1, sizeof *j);
+	j->owner = owner;
+	j->request_id = id;
+	return j;
+}
+
+START_TEST(queue_bounds_and_cancel)
+{
+	mnv2d_queue q;
+	int a, b;
+	ck_assert_int_eq(mnv2d_queue_init(&q, 3), 0);
+	mnv2d_job *j1 = job(&a, 1), *j2 = job(&b, 2), *j3 = job(&a, 3), *j4 = job(&b, 4);
+	ck_assert_int_eq(mnv2d_queue_push(&q, j1), 0);
+	ck_assert_int_eq(mnv2d_queue_push(&q, j2), 0);
+	ck_assert_int_eq(mnv2d_queue_push(&q, j3), 0);
+	ck_assert_int_eq(mnv2d_queue_push(&q, j4), -1);   /* full */
+	size_t depth, cap, hw;
+	mnv2d_queue_counts(&q, &depth, &cap, &hw);
+	ck_assert_uint_eq(depth, 3);
+	ck_assert_uint_eq(cap, 3);
+	ck_assert_uint_eq(hw, 3);
+	mnv2d_job *c = mnv2d_queue_cancel(&q, &a);   /* a's jobs, in order */
+	ck_assert_ptr_eq(c, j1);
+	ck_assert_ptr_eq(c->next, j3);
+	ck_assert_ptr_null(j3->next);
+	ck_assert_ptr_null(mnv2d_queue_cancel(&q, &a));
+	ck_assert_int_eq(mnv2d_queue_push(&q, j4), 0);
+	mnv2d_queue_counts(&q, &depth, &cap, &hw);
+	ck_assert_uint_eq(depth, 2);
+	ck_assert_uint_eq(hw, 3);
+	ck_assert_ptr_eq(mnv2d_queue_pop(&q), j2);   /* FIFO */
+	mnv2d_queue_close(&q);
+	ck_assert_int_eq(mnv2d_queue_push(&q, j1), -1);   /* closed */
+	ck_assert_ptr_eq(mnv2d_queue_pop(&q), j4);       /* drained after close */
+	ck_assert_ptr_null(mnv2d_queue_pop(&q));
+	mnv2d_queue_destroy(&q);
+	free(j1);
+	free(j2);
+	free(j3);
+	free(j4);
+}
+END_TEST
+
+static void *popper(void *arg)
+{
+	return mnv2d_queue_pop(arg);
+}
+
+START_TEST(queue_close_wakes_waiters)
+{
+	mnv2d_queue q;
+	pthread_t t[3];
+	ck_assert_int_eq(mnv2d_queue_init(&q, 4), 0);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, popper, &q);
+	mnv2d_job *j = job(NULL, 1);
+	ck_assert_int_eq(mnv2d_queue_push(&q, j), 0);
+	usleep(10000);
+	mnv2d_queue_close(&q);
+	int got = 0;
+	for (int i = 0; i < 3; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		got += r == j;
+	}
+	ck_assert_int_eq(got, 1);
+	mnv2d_queue_destroy(&q);
+	free(j);
+}
+END_TEST
+
+START_TEST(framing_lengths)
+{
+	uint8_t h[4];
+	mnv2d_frame_put_length(h, 0x01020304u);
+	ck_assert_uint_eq(h[0], 1);
+	ck_assert_uint_eq(h[3], 4);
+	ck_assert_uint_eq(mnv2d_frame_length(h), 0x01020304u);
+	static const uint8_t big[4] = { 0xff, 0xff, 0xff, 0xff };
+	ck_assert_uint_eq(mnv2d_frame_length(big), 0xffffffffu);
+	Mnv2__Response r = MNV2__RESPONSE__INIT;
+	r.version = 1;
+	r.request_id = 300;
+	r.message = "hello";
+	uint8_t *f;
+	size_t n;
+	ck_assert_int_eq(mnv2d_frame_pack(&r.base, &f, &n), 0);
+	ck_assert_uint_eq(mnv2d_frame_length(f), n - 4);
+	Mnv2__Response *back = mnv2__response__unpack(NULL, n - 4, f + 4);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_uint_eq(back->request_id, 300);
+	ck_assert_str_eq(back->message, "hello");
+	mnv2__response__free_unpacked(back, NULL);
+	free(f);
+}
+END_TEST
+
+START_TEST(log_journal_and_levels)
+{
+	char path[] = "/tmp/mnv2d-log-XXXXXX", js[64];
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	struct stat st;
+	fstat(fd, &st);
+	snprintf(js, sizeof js, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	ck_assert_int_eq(mnv2d_log_is_journal(js, fd), 1);
+	ck_assert_int_eq(mnv2d_log_is_journal("1:2", fd), 0);
+	ck_assert_int_eq(mnv2d_log_is_journal("garbage", fd), 0);
+	ck_assert_int_eq(mnv2d_log_is_journal(NULL, fd), 0);
+	mnv2d_log lg;
+	setenv("JOURNAL_STREAM", js, 1);
+	mnv2d_log_init(&lg, fd, MNV2D_LOG_INFO);
+	unsetenv("JOURNAL_STREAM");
+	ck_assert_int_eq(lg.journal, 1);
+	LOG_WARN(&lg, "disk %d", 1);
+	LOG_DEBUG(&lg, "hidden");
+	mnv2d_log_set_level(&lg, MNV2D_LOG_DEBUG);
+	LOG_DEBUG(&lg, "shown");
+	mnv2d_log_init(&lg, fd, MNV2D_LOG_ERROR);
+	ck_assert_int_eq(lg.journal, 0);
+	LOG_ERR(&lg, "plain");
+	LOG_INFO(&lg, "hidden too");
+	char buf[256] = { 0 };
+	ck_assert_int_gt(pread(fd, buf, sizeof buf - 1, 0), 0);
+	ck_assert_str_eq(buf, "<4>disk 1\n<7>shown\nmnv2d: error: plain\n");
+	close(fd);
+	unlink(path);
+	mnv2d_level l;
+	ck_assert_int_eq(mnv2d_log_parse_level("warn", &l), 0);
+	ck_assert_int_eq(l, MNV2D_LOG_WARN);
+	ck_assert_int_eq(mnv2d_log_parse_level("debug", &l), 0);
+	ck_assert_int_eq(l, MNV2D_LOG_DEBUG);
+	ck_assert_int_eq(mnv2d_log_parse_level("loud", &l), -1);
+}
+END_TEST
+
+START_TEST(log_line_is_bounded)
+{
+	char path[] = "/tmp/mnv2d-log-XXXXXX";
+	int fd = mkstemp(path);
+	mnv2d_log lg;
+	mnv2d_log_init(&lg, fd, MNV2D_LOG_INFO);
+	lg.journal = 0;
+	char *big = malloc(5000);
+	memset(big, 'x', 4999);
+	big[4999] = 0;
+	LOG_INFO(&lg, "%s", big);
+	struct stat st;
+	fstat(fd, &st);
+	ck_assert_int_eq(st.st_size, MNV2D_LOG_LINE - 1);
+	char last;
+	ck_assert_int_eq(pread(fd, &last, 1, st.st_size - 1), 1);
+	ck_assert_int_eq(last, '\n');
+	free(big);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("daemon_units");
+	TCase *tc = tcase_create("units");
+	tcase_add_test(tc, hist_buckets);
+	tcase_add_test(tc, hist_percentiles);
+	tcase_add_test(tc, stats_counts);
+	tcase_add_test(tc, queue_bounds_and_cancel);
+	tcase_add_test(tc, queue_close_wakes_waiters);
+	tcase_add_test(tc, framing_lengths);
+	tcase_add_test(tc, log_journal_and_levels);
+	tcase_add_test(tc, log_line_is_bounded);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
