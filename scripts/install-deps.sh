@@ -8,6 +8,9 @@ PACKAGES=(
 	check
 	curl unzip ca-certificates
 	libpng-dev libturbojpeg0-dev
+	libevent-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev
+	# the protocol documentation's Python example is run by the tests
+	protobuf-compiler python3-protobuf
 )
 
 missing=()
