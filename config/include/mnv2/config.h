@@ -43,6 +43,10 @@ typedef struct mnv2_ssd_anchors_cfg {
 	int max_detections;             /* default 100 */
 	int use_regular_nms;            /* default 0 */
 	int detections_per_class;       /* default 100 */
+	/* added with the parser; mirror mnv2_ssd_options (mnv2/ssd.h) */
+	int max_classes_per_detection;  /* default 1, 1..100 */
+	int scores_are_logits;          /* default 0; 1: apply the sigmoid to class scores */
+	int no_background;              /* default 0; 1: score column 0 is a real class */
 } mnv2_ssd_anchors_cfg;
 
 typedef struct mnv2_model_cfg {
@@ -88,7 +92,14 @@ int mnv2_config_parse(const char *data, size_t len, const char *name, mnv2_confi
 		      char *err, size_t errlen);
 void mnv2_config_defaults(mnv2_config *cfg);   /* no models */
 void mnv2_config_free(mnv2_config *cfg);
-/* Relative model/label paths are resolved against the config file's directory. */
+/* Relative model/label paths are resolved against the config file's directory.
+ * Details (config/schema.md): *out needs no initialisation and is left all-zero on
+ * failure (mnv2_config_free on it is harmless). An error that comes before parsing (the
+ * file cannot be opened or read, is not a regular file) has no position: "file: what: why".
+ * mnv2_config_load makes the directory absolute with the current directory;
+ * mnv2_config_parse uses the directory part of name as written (none: paths stay
+ * relative), and with name NULL messages say "<config>" and cfg->path is NULL. Parsing is
+ * reentrant; allow_uids / allow_gids names are looked up with getpwnam_r / getgrnam_r. */
 
 #ifdef __cplusplus
 }
