@@ -777,6 +777,7 @@ START_TEST(test_load_files)
 	ck_assert_str_eq(err, want);
 	ck_assert(is_zeroed(&c));
 	unlink(path);
+	rmdir(tmpdir);
 }
 END_TEST
 
