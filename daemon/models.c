@@ -87,6 +87,36 @@ static void defaults(mnv2d_model *m, const mnv2_model_cfg *c)
 							 : MNV2_RESIZE_STRETCH;
 }
 
+/* The configuration's ssd_anchors (defaults filled in by the parser) for the engine. */
+static const mnv2_ssd_options *ssd_options(const mnv2_ssd_anchors_cfg *c, mnv2_ssd_options *o)
+{
+	mnv2_ssd_options_default(o);
+	o->num_layers = c->num_layers;
+	o->min_scale = c->min_scale;
+	o->max_scale = c->max_scale;
+	o->num_aspect_ratios = c->num_aspect_ratios < MNV2_SSD_MAX_RATIOS ? c->num_aspect_ratios
+									   : MNV2_SSD_MAX_RATIOS;
+	for (int i = 0; i < o->num_aspect_ratios; i++)
+		o->aspect_ratios[i] = c->aspect_ratios[i];
+	o->interpolated_scale_aspect_ratio = c->interpolated_scale_aspect_ratio;
+	o->reduce_boxes_in_lowest_layer = c->reduce_boxes_in_lowest_layer;
+	for (int i = 0; i < MNV2_SSD_MAX_LAYERS; i++)
+		o->feature_map_sizes[i] = i < c->num_feature_maps ? c->feature_map_sizes[i] : 0;
+	o->y_scale = c->y_scale;
+	o->x_scale = c->x_scale;
+	o->h_scale = c->h_scale;
+	o->w_scale = c->w_scale;
+	o->nms_iou_threshold = c->nms_iou_threshold;
+	o->nms_score_threshold = c->nms_score_threshold;
+	o->max_detections = c->max_detections;
+	o->max_classes_per_detection = c->max_classes_per_detection;
+	o->use_regular_nms = c->use_regular_nms;
+	o->detections_per_class = c->detections_per_class;
+	o->scores_are_logits = c->scores_are_logits;
+	o->no_background = c->no_background;
+	return o;
+}
+
 static int model_load(mnv2d_model *m, const mnv2_model_cfg *c, char *err, size_t errlen)
 {
 	mnv2_error e = { { 0 } };
@@ -96,11 +126,9 @@ static int model_load(mnv2d_model *m, const mnv2_model_cfg *c, char *err, size_t
 	m->stats_ready = 1;
 	if (!(m->name = dup_str(c->name)) || !(m->path = dup_str(c->path)))
 		return fail(err, errlen, "out of memory");
-	if (c->ssd.enabled)
-		return fail(err, errlen, "model '%s': SSD anchor decoding (ssd:) is not supported "
-			    "by the daemon yet; use a model ending in TFLite_Detection_PostProcess",
-			    c->name);
-	if (!(m->model = mnv2_model_load(c->path, &e)))
+	mnv2_ssd_options ssd;
+	mnv2_load_options lo = { .ssd = c->ssd.enabled ? ssd_options(&c->ssd, &ssd) : NULL };
+	if (!(m->model = mnv2_model_load_ex(c->path, &lo, &e)))
 		return fail(err, errlen, "model '%s': %s", c->name, e.msg);
 	if (resolve_kind(m, c, err, errlen) || shapes(m, err, errlen))
 		return -1;

@@ -1,8 +1,8 @@
 /* models — the registry of loaded models as an immutable, reference-counted "model set".
  *
  * Contract:
- *  - mnv2d_modelset_load() loads every model of a configuration (the engine maps the file),
- *    its labels (a label file when configured, else labels packed in the model), decides
+ *  - mnv2d_modelset_load() loads every model of a configuration (the engine maps the file;
+ *    a model with ssd_anchors gets the engine's anchor decoder and NMS attached), its labels (a label file when configured, else labels packed in the model), decides
  *    its kind (configured, or from its outputs when "auto") and fills in the per-model
  *    defaults. It also creates one inference context per (worker, model), so a worker never
  *    allocates an arena while serving. Any failure fails the whole set, with a message
@@ -20,6 +20,7 @@
 #include "mnv2/config.h"
 #include "mnv2/engine.h"
 #include "mnv2/preprocess.h"
+#include "mnv2/ssd.h"
 #include "mnv2/tasks.h"
 #include "stats.h"
 

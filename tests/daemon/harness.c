@@ -80,6 +80,11 @@ int td_env_new(td_env *e)
 	rc |= td_write_detector(p);
 	snprintf(p, sizeof p, "%s/" TD_DET ".txt", e->dir);
 	rc |= write_text(p, "red\ngreen\n");
+	if (synth_ssdlite_head(5, &buf, &n))
+		return -1;
+	snprintf(p, sizeof p, "%s/" TD_RAW_SSD ".tflite", e->dir);
+	rc |= write_bytes(p, buf, n);
+	free(buf);
 	snprintf(p, sizeof p, "%s/" TD_SLOW ".tflite", e->dir);
 	rc |= td_write_slow(p, SLOW_SIZE, SLOW_LAYERS);
 	return rc ? -1 : 0;

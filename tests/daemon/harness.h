@@ -29,6 +29,7 @@ typedef struct td_env {
 #define TD_CLS "cls"        /* synth_mnv2_uint8: 16x16 input, 10 classes, labels c0..c9 */
 #define TD_DET "det"        /* td_write_detector: labels red, green */
 #define TD_SLOW "slow"      /* td_write_slow */
+#define TD_RAW_SSD "ssdraw" /* synth_ssdlite_head: an SSD without post-processing */
 
 int td_env_new(td_env *e);
 void td_env_free(td_env *e);   /* stops a running daemon (SIGKILL) and removes the files */

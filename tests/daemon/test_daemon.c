@@ -7,9 +7,11 @@
 
 #include "mnv2/engine.h"
 #include "mnv2/preprocess.h"
+#include "mnv2/ssd.h"
 #include "mnv2/tasks.h"
 
 #include <check.h>
+#include <grp.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -342,6 +344,75 @@ START_TEST(detect_synthetic)
 	free(green);
 	free(bgr_red);
 	free(dim);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+/* An SSD graph without TFLite_Detection_PostProcess, configured with ssd_anchors: the
+ * daemon attaches the engine's decoder and answers exactly what the engine gives. */
+START_TEST(raw_ssd_anchors)
+{
+	static const char models[] =
+		"models:\n"
+		"  - name: raw\n    path: " TD_RAW_SSD ".tflite\n    kind: detector\n"
+		"    score_threshold: 0.05\n"
+		"    ssd_anchors:\n      num_layers: 2\n      feature_map_sizes: [8, 4]\n"
+		"      aspect_ratios: [1.0, 2.0, 0.5]\n      interpolated_scale_aspect_ratio: 0\n";
+	ck_assert_int_eq(td_env_new(&env), 0);
+	if (td_start(&env, NULL, models))
+		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
+	uint8_t *rgb = pattern_rgb(50, 40, 21);
+	/* the engine, directly */
+	mnv2_ssd_options o;
+	mnv2_ssd_options_default(&o);
+	o.num_layers = 2;
+	o.feature_map_sizes[0] = 8;
+	o.feature_map_sizes[1] = 4;
+	o.num_aspect_ratios = 3;
+	o.aspect_ratios[0] = 1.0f;
+	o.aspect_ratios[1] = 2.0f;
+	o.aspect_ratios[2] = 0.5f;
+	o.interpolated_scale_aspect_ratio = 0.0f;
+	mnv2_load_options lo = { .ssd = &o };
+	char path[256];
+	snprintf(path, sizeof path, "%s/" TD_RAW_SSD ".tflite", env.dir);
+	mnv2_error e;
+	mnv2_model *m = mnv2_model_load_ex(path, &lo, &e);
+	ck_assert_msg(m != NULL, "%s", e.msg);
+	ck_assert_int_eq(mnv2_model_task(m), MNV2_TASK_DETECTOR);
+	mnv2_context *c = mnv2_context_create(m, &e);
+	mnv2_tensor_info in;
+	mnv2_model_input_info(m, 0, &in);
+	size_t bytes;
+	void *buf = mnv2_context_input(c, 0, &bytes);
+	mnv2_rgb_view v = { rgb, 50, 40, 150 };
+	mnv2_preprocess_opts po = { .mode = MNV2_RESIZE_STRETCH };
+	mnv2_transform tf;
+	ck_assert_int_eq(mnv2_preprocess(&v, &in, &po, buf, bytes, &tf, &e), 0);
+	ck_assert_int_eq(mnv2_context_run(c, &e), 0);
+	static mnv2_detection want[200];
+	size_t nw = mnv2_detections(c, &tf, 0.05f, 200, want);
+	/* the daemon */
+	int fd = conn();
+	td_image_req q;
+	td_raw_request(&q, 1, 1, "raw", MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 50, 40, rgb,
+		       50 * 40 * 3);
+	Mnv2__Response *r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_uint_gt(nw, 0);
+	ck_assert_uint_eq(r->detect->n_detections, nw);
+	for (size_t i = 0; i < nw; i++) {
+		const Mnv2__Detection *d = r->detect->detections[i];
+		ck_assert_uint_eq(d->class_id, want[i].class_id);
+		ck_assert_float_eq(d->score, want[i].score);
+		ck_assert_float_eq(d->box_normalized->ymin, want[i].ymin);
+		ck_assert_float_eq(d->box->xmax, want[i].px_xmax);
+	}
+	mnv2__response__free_unpacked(r, NULL);
+	mnv2_context_free(c);
+	mnv2_model_free(m);
+	free(rgb);
 	close(fd);
 	stop_clean();
 }
@@ -1047,8 +1118,13 @@ END_TEST
 
 START_TEST(socket_override_and_mode)
 {
+	/* a group other than ours when the system has one (Debian: "daemon") */
+	struct group *g = getgrnam("daemon");
+	gid_t want_gid = g ? g->gr_gid : getegid();
+	char extra[64];
+	snprintf(extra, sizeof extra, "socket_group: \"%u\"\n", (unsigned)want_gid);
 	ck_assert_int_eq(td_env_new(&env), 0);
-	ck_assert_int_eq(td_write_config(&env, NULL, NULL), 0);
+	ck_assert_int_eq(td_write_config(&env, extra, NULL), 0);
 	char other[256];
 	snprintf(other, sizeof other, "%s/other.sock", env.dir);
 	const char *const args[] = { "--socket", other, NULL };
@@ -1063,6 +1139,7 @@ START_TEST(socket_override_and_mode)
 	struct stat st;
 	ck_assert_int_eq(stat(other, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);   /* socket_mode "0600" */
+	ck_assert_uint_eq(st.st_gid, want_gid);       /* socket_group */
 	ck_assert_int_ne(stat(env.sock, &st), 0);
 	expect_status_ok(fd, 1);
 	close(fd);
@@ -1210,6 +1287,7 @@ static Suite *suite(void)
 	} tests[] = {
 		{ "classify", classify_matches_engine },
 		{ "detect", detect_synthetic },
+		{ "raw_ssd", raw_ssd_anchors },
 		{ "pipelining", pipelining_out_of_order },
 		{ "concurrent", concurrent_clients },
 		{ "killed_clients", killed_clients_leak_nothing },
