@@ -226,7 +226,7 @@ int td_stop(td_env *e, int sig, int timeout_ms, int *status)
 
 const char *td_log(const td_env *e)
 {
-	static char buf[8192];
+	static char buf[3000];   /* Check cuts messages at 4 KiB */
 	buf[0] = 0;
 	FILE *f = fopen(e->log, "r");
 	if (!f)
