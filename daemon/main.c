@@ -110,7 +110,68 @@ static int check_config(const mnv2_config *cfg, char *err)
 	return 0;
 }
 
-static int serve(const mnv2_config *cfg, const char *path, const mnv2d_log *lg, char *err)
+/* Hot reload (on the server's reload thread): the same file again, the new model set for
+ * the same workers. Settings that shape the running process keep their start-up values
+ * until a restart; a change to one is logged. */
+typedef struct reloader_ctx {
+	const char *config_path;
+	const mnv2_config *boot;
+	int verbose;
+	mnv2d_log *log;
+} reloader_ctx;
+
+static int differs(const char *a, const char *b)
+{
+	return (a || b) && (!a || !b || strcmp(a, b));
+}
+
+static void fixed_settings(const reloader_ctx *r, const mnv2_config *c)
+{
+	const mnv2_config *b = r->boot;
+	const char *changed[8];
+	int n = 0;
+	if (differs(b->socket_path, c->socket_path))
+		changed[n++] = "socket";
+	if (b->socket_mode != c->socket_mode || differs(b->socket_group, c->socket_group))
+		changed[n++] = "socket_mode/socket_group";
+	if (b->threads != c->threads)
+		changed[n++] = "threads";
+	if (b->queue_depth != c->queue_depth)
+		changed[n++] = "queue_depth";
+	if (b->max_frame_bytes != c->max_frame_bytes)
+		changed[n++] = "max_frame_bytes";
+	if (b->max_image_pixels != c->max_image_pixels)
+		changed[n++] = "max_image_pixels";
+	for (int i = 0; i < n; i++)
+		LOG_WARN(r->log, "reload: %s changed; it takes effect at the next restart",
+			 changed[i]);
+}
+
+static void reload(void *arg, uint64_t generation, mnv2d_reload_result *out)
+{
+	const reloader_ctx *r = arg;
+	mnv2_config cfg;
+	if (mnv2_config_load(r->config_path, &cfg, out->err, sizeof out->err))
+		return;
+	mnv2d_level level = MNV2D_LOG_INFO;
+	if (cfg.log_level && mnv2d_log_parse_level(cfg.log_level, &level)) {
+		snprintf(out->err, sizeof out->err, "%s: unknown log_level '%s'", r->config_path,
+			 cfg.log_level);
+		mnv2_config_free(&cfg);
+		return;
+	}
+	fixed_settings(r, &cfg);
+	out->set = mnv2d_modelset_load(&cfg, (size_t)r->boot->threads, generation, out->err,
+				       sizeof out->err);
+	out->default_deadline_ms = cfg.default_deadline_ms;
+	out->max_output_bytes = cfg.max_output_bytes;
+	out->max_connections = (unsigned)cfg.max_connections;
+	out->log_level = r->verbose ? MNV2D_LOG_DEBUG : level;
+	mnv2_config_free(&cfg);
+}
+
+static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *rc_ctx,
+		 mnv2d_log *lg, char *err)
 {
 	mnv2d_modelset *set = mnv2d_modelset_load(cfg, (size_t)cfg->threads, 1, err, ERR_LEN);
 	if (!set) {
@@ -145,6 +206,8 @@ static int serve(const mnv2_config *cfg, const char *path, const mnv2d_log *lg, 
 		.default_deadline_ms = cfg->default_deadline_ms,
 		.max_image_pixels = cfg->max_image_pixels,
 		.shutdown_flush_ms = SHUTDOWN_FLUSH_MS,
+		.reload = reload,
+		.reload_arg = (void *)rc_ctx,
 	};
 	mnv2d_server *srv = mnv2d_server_new(&o, set, &sock, lg, err, ERR_LEN);
 	mnv2d_modelset_unref(set);   /* the server holds its own reference */
@@ -192,7 +255,9 @@ int main(int argc, char **argv)
 	mnv2d_log_init(&lg, STDERR_FILENO, a.verbose ? MNV2D_LOG_DEBUG : level);
 	/* a client that goes away must not kill the daemon through a write */
 	signal(SIGPIPE, SIG_IGN);
-	rc = serve(&cfg, a.socket ? a.socket : cfg.socket_path, &lg, err);
+	reloader_ctx rctx = { .config_path = a.config, .boot = &cfg, .verbose = a.verbose,
+			      .log = &lg };
+	rc = serve(&cfg, a.socket ? a.socket : cfg.socket_path, &rctx, &lg, err);
 	mnv2_config_free(&cfg);
 	return rc;
 }

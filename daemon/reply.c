@@ -173,3 +173,17 @@ int mnv2d_reply_status(uint64_t request_id, const mnv2d_modelset *set,
 	free(l.ptr);
 	return rc;
 }
+
+int mnv2d_reply_reload(uint64_t request_id, uint64_t generation, uint32_t models,
+		       uint8_t **frame, size_t *len)
+{
+	Mnv2__ReloadResult res;
+	mnv2__reload_result__init(&res);
+	res.generation = generation;
+	res.models = models;
+	Mnv2__Response r;
+	mnv2d_reply_init(&r, request_id, MNV2__STATUS_CODE__STATUS_OK, NULL, NULL);
+	r.result_case = MNV2__RESPONSE__RESULT_RELOAD;
+	r.reload = &res;
+	return mnv2d_frame_pack(&r.base, frame, len);
+}

@@ -31,6 +31,9 @@ int mnv2d_reply_models(uint64_t request_id, const mnv2d_modelset *set, uint8_t *
 int mnv2d_reply_status(uint64_t request_id, const mnv2d_modelset *set,
 		       const mnv2d_server_info *info, uint8_t **frame, size_t *len);
 
+int mnv2d_reply_reload(uint64_t request_id, uint64_t generation, uint32_t models,
+		       uint8_t **frame, size_t *len);
+
 const char *mnv2d_status_name(unsigned status);   /* "OK", "INVALID_ARGUMENT", ... */
 
 #endif

@@ -10,6 +10,8 @@
 #include "reply.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -41,9 +43,29 @@ typedef struct conn {
 	struct conn *prev, *next;  /* the live connections */
 } conn;
 
+/* A Reload request waiting for the outcome. */
+typedef struct waiter {
+	conn *c;
+	uint64_t id;
+	struct waiter *next;
+} waiter;
+
+/* The reload thread and who waits for it: `current` the one running, `next` the one to
+ * run after it (requests that came in while it ran, or a SIGHUP). */
+typedef struct reloader {
+	pthread_t thread;
+	int running, again;
+	int fd;                    /* eventfd: the thread is done */
+	struct event *ev;
+	mnv2d_reload_result *res;
+	uint64_t generation;
+	waiter *current, *next;
+	waiter *answering;         /* being answered (a close drops its entries here too) */
+} reloader;
+
 struct mnv2d_server {
 	mnv2d_server_opts o;
-	const mnv2d_log *log;
+	mnv2d_log *log;
 	mnv2d_modelset *set;
 	mnv2d_sock *sock;
 	struct event_base *base;
@@ -59,9 +81,11 @@ struct mnv2d_server {
 	size_t inflight;           /* jobs queued or running, all connections */
 	int stopping, forced, loop_failed;
 	int64_t started;
+	reloader rl;
 };
 
 static void maybe_finish(mnv2d_server *s);
+static void drop_waiters(mnv2d_server *s, const conn *c);
 
 /* ---- connections ---- */
 
@@ -87,6 +111,7 @@ static void conn_close(conn *c, const char *why)
 	if (!c->bev)
 		return;
 	LOG_DEBUG(s->log, "connection %llu closed: %s", (unsigned long long)c->id, why);
+	drop_waiters(s, c);
 	mnv2d_job *j = mnv2d_queue_cancel(&s->queue, c);
 	while (j) {
 		mnv2d_job *next = j->next;
@@ -219,6 +244,173 @@ static int enqueue(conn *c, Mnv2__Request *req, int64_t now)
 	return 0;
 }
 
+/* ---- reload ---- */
+
+static void *reload_main(void *arg)
+{
+	mnv2d_server *s = arg;
+	s->o.reload(s->o.reload_arg, s->rl.generation, s->rl.res);
+	uint64_t one = 1;
+	while (write(s->rl.fd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static int start_reload(mnv2d_server *s)
+{
+	reloader *r = &s->rl;
+	r->res = calloc(1, sizeof *r->res);
+	r->generation = s->set->generation + 1;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = r->res ? pthread_create(&r->thread, NULL, reload_main, s) : ENOMEM;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		free(r->res);
+		r->res = NULL;
+		return -1;
+	}
+	r->running = 1;
+	LOG_INFO(s->log, "reloading the configuration and models (generation %llu)",
+		 (unsigned long long)r->generation);
+	return 0;
+}
+
+/* Answers every waiter of list *l (moved to `answering` first: a send that closes its
+ * connection drops that connection's other entries from there). */
+static void answer_waiters(mnv2d_server *s, waiter **l, unsigned status, const char *msg,
+			   uint64_t generation, uint32_t models)
+{
+	reloader *r = &s->rl;
+	r->answering = *l;
+	*l = NULL;
+	while (r->answering) {
+		waiter *w = r->answering;
+		conn *c = w->c;
+		uint64_t id = w->id;
+		r->answering = w->next;
+		free(w);
+		uint8_t *frame;
+		size_t len;
+		int rc = status == ST_OK ? mnv2d_reply_reload(id, generation, models, &frame, &len)
+					 : mnv2d_reply_error(id, status, msg, &frame, &len);
+		if (!rc)
+			conn_send(c, frame, len);
+		else
+			conn_close(c, "out of memory building a response");
+	}
+}
+
+static void drop_list(waiter **l, const conn *c)
+{
+	while (*l) {
+		if ((*l)->c == c) {
+			waiter *w = *l;
+			*l = w->next;
+			free(w);
+		} else {
+			l = &(*l)->next;
+		}
+	}
+}
+
+static void drop_waiters(mnv2d_server *s, const conn *c)
+{
+	drop_list(&s->rl.current, c);
+	drop_list(&s->rl.next, c);
+	drop_list(&s->rl.answering, c);
+}
+
+/* A Reload request (c non-NULL) or SIGHUP. -1 when c got closed. */
+static int request_reload(mnv2d_server *s, conn *c, uint64_t id)
+{
+	reloader *r = &s->rl;
+	const char *no = s->stopping ? "the server is shutting down"
+		       : !s->o.reload ? "reload is not available" : NULL;
+	if (no)
+		return c ? send_error(c, id, ST_UNAVAILABLE, no) : 0;
+	if (c) {
+		waiter *w = malloc(sizeof *w);
+		if (!w)
+			return send_error(c, id, ST_INTERNAL, "out of memory");
+		*w = (waiter){ .c = c, .id = id };
+		waiter **tail = r->running ? &r->next : &r->current;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = w;
+	}
+	if (r->running) {
+		r->again = 1;   /* after the current one: it may have read the old files */
+		return 0;
+	}
+	if (start_reload(s)) {
+		LOG_ERR(s->log, "cannot start a reload thread");
+		/* c is among them: it may be closed (and freed) by the answer */
+		int had_c = c != NULL;
+		answer_waiters(s, &r->current, ST_UNAVAILABLE, "cannot start a reload thread", 0, 0);
+		return had_c ? -1 : 0;
+	}
+	return 0;
+}
+
+static void apply_reload(mnv2d_server *s, mnv2d_reload_result *res, waiter **w)
+{
+	char msg[1200];
+	if (s->stopping) {
+		mnv2d_modelset_unref(res->set);
+		answer_waiters(s, w, ST_UNAVAILABLE, "the server is shutting down", 0, 0);
+		return;
+	}
+	if (!res->set) {
+		LOG_ERR(s->log, "reload failed; still serving generation %llu: %s",
+			(unsigned long long)s->set->generation, res->err);
+		snprintf(msg, sizeof msg, "reload failed; still serving generation %llu: %s",
+			 (unsigned long long)s->set->generation, res->err);
+		answer_waiters(s, w, ST_UNAVAILABLE, msg, 0, 0);
+		return;
+	}
+	mnv2d_modelset *old = s->set;
+	s->set = res->set;   /* queued jobs hold their own references to the old set */
+	mnv2d_modelset_unref(old);
+	s->o.default_deadline_ms = res->default_deadline_ms;
+	s->o.max_output_bytes = res->max_output_bytes;
+	s->o.max_connections = res->max_connections;
+	mnv2d_log_set_level(s->log, res->log_level);
+	LOG_INFO(s->log, "reloaded: generation %llu, %zu models",
+		 (unsigned long long)s->set->generation, s->set->n);
+	answer_waiters(s, w, ST_OK, NULL, s->set->generation, (uint32_t)s->set->n);
+}
+
+static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	mnv2d_server *s = arg;
+	reloader *r = &s->rl;
+	uint64_t v;
+	(void)what;
+	while (read(fd, &v, sizeof v) < 0 && errno == EINTR)
+		;
+	if (!r->running)
+		return;
+	pthread_join(r->thread, NULL);
+	r->running = 0;
+	mnv2d_reload_result *res = r->res;
+	r->res = NULL;
+	apply_reload(s, res, &r->current);
+	free(res);
+	/* those who asked while it ran get the next one */
+	r->current = r->next;
+	r->next = NULL;
+	if (r->again && !s->stopping) {
+		r->again = 0;
+		request_reload(s, NULL, 0);
+	} else {
+		r->again = 0;
+		answer_waiters(s, &r->current, ST_UNAVAILABLE, "the server is shutting down", 0, 0);
+	}
+	maybe_finish(s);
+}
+
 /* One frame's payload. -1 when the connection got closed. */
 static int handle_frame(conn *c, const uint8_t *data, size_t len)
 {
@@ -249,7 +441,7 @@ static int handle_frame(conn *c, const uint8_t *data, size_t len)
 		rc = answer_here(c, req);
 		break;
 	case MNV2__REQUEST__BODY_RELOAD:
-		rc = send_error(c, id, ST_UNAVAILABLE, "reload not implemented yet");
+		rc = request_reload(c->srv, c, id);
 		break;
 	default:
 		rc = send_error(c, id, ST_INVALID, "the request has no body (classify, detect, "
@@ -455,7 +647,7 @@ static void flush_timeout_cb(evutil_socket_t fd, short what, void *arg)
 /* Once nothing is in flight: close idle connections, let the others flush. */
 static void maybe_finish(mnv2d_server *s)
 {
-	if (!s->stopping || s->inflight)
+	if (!s->stopping || s->inflight || s->rl.running)
 		return;
 	for (conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
@@ -491,7 +683,11 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	mnv2d_server *s = arg;
 	(void)what;
 	if (sig == SIGHUP) {
-		LOG_WARN(s->log, "SIGHUP: reload is not implemented yet; ignored");
+		if (s->stopping || !s->o.reload)
+			LOG_WARN(s->log, "SIGHUP: %s; ignored", s->stopping ? "shutting down"
+								     : "reload is not available");
+		else
+			request_reload(s, NULL, 0);
 		return;
 	}
 	if (s->stopping) {
@@ -523,6 +719,9 @@ static int add_events(mnv2d_server *s)
 		    evsignal_add(s->sig[i], NULL))
 			return -1;
 	s->wake = event_new(s->base, mnv2d_pool_fd(&s->pool), EV_READ | EV_PERSIST, wake_cb, s);
+	s->rl.ev = event_new(s->base, s->rl.fd, EV_READ | EV_PERSIST, reload_done_cb, s);
+	if (!s->rl.ev || event_add(s->rl.ev, NULL))
+		return -1;
 	s->flush_timer = evtimer_new(s->base, flush_timeout_cb, s);
 	s->accept_retry = evtimer_new(s->base, accept_retry_cb, s);
 	if (!s->wake || !s->flush_timer || !s->accept_retry || event_add(s->wake, NULL))
@@ -536,8 +735,7 @@ static int add_events(mnv2d_server *s)
 }
 
 mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
-			       mnv2d_sock *sock, const mnv2d_log *log, char *err,
-			       size_t errlen)
+			       mnv2d_sock *sock, mnv2d_log *log, char *err, size_t errlen)
 {
 	mnv2d_server *s = calloc(1, sizeof *s);
 	if (!s) {
@@ -549,6 +747,13 @@ mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
 	s->set = mnv2d_modelset_ref(set);
 	s->sock = sock;
 	s->started = mnv2d_now_us();
+	s->rl.fd = -1;
+	s->rl.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->rl.fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		mnv2d_server_free(s);
+		return NULL;
+	}
 	mnv2d_limits lim = { .max_image_pixels = o->max_image_pixels,
 			     .max_encoded_bytes = o->max_frame_bytes };
 	if (mnv2d_queue_init(&s->queue, o->queue_depth)) {
@@ -589,6 +794,13 @@ void mnv2d_server_free(mnv2d_server *s)
 		mnv2d_queue_close(&s->queue);
 		close_all(s, "exit");
 	}
+	if (s->rl.running) {   /* only when the loop failed: wait for the loader */
+		pthread_join(s->rl.thread, NULL);
+		if (s->rl.res)
+			mnv2d_modelset_unref(s->rl.res->set);
+		free(s->rl.res);
+		s->rl.running = 0;
+	}
 	if (s->pool_ready) {
 		mnv2d_pool_join(&s->pool);
 		deliver(s);   /* to closed connections: frees them */
@@ -600,6 +812,10 @@ void mnv2d_server_free(mnv2d_server *s)
 			event_free(s->sig[i]);
 	if (s->wake)
 		event_free(s->wake);
+	if (s->rl.ev)
+		event_free(s->rl.ev);
+	if (s->rl.fd >= 0)
+		close(s->rl.fd);
 	if (s->flush_timer)
 		event_free(s->flush_timer);
 	if (s->accept_retry)

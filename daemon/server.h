@@ -16,7 +16,13 @@
  *    nothing is in flight), close every connection and return 0. A second signal closes
  *    the connections at once (queued requests dropped) and returns when the running ones
  *    have finished.
- *  - SIGHUP is reserved for reload (issue 5): logged and ignored for now. */
+ *  - Hot reload (SIGHUP or a Reload request): the reload function runs on a thread of its
+ *    own (it reads files and loads models: never on the loop). On success the loop swaps
+ *    the new model set in: requests already queued or running finish on the old set, which
+ *    is freed with its last reference; new requests use the new one; nothing is dropped.
+ *    On failure the old set keeps serving and the reason is logged and answered
+ *    (UNAVAILABLE). A Reload that arrives while one is running gets the result of the next
+ *    one, which starts as soon as the current one ends. */
 #ifndef MNV2D_SERVER_H
 #define MNV2D_SERVER_H
 
@@ -26,6 +32,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* What a reload produced: a new model set (for the same number of workers, with the given
+ * generation) and the settings that may change while running; or set NULL and err. */
+typedef struct mnv2d_reload_result {
+	mnv2d_modelset *set;
+	uint32_t default_deadline_ms;
+	size_t max_output_bytes;
+	unsigned max_connections;
+	mnv2d_level log_level;
+	char err[1024];
+} mnv2d_reload_result;
+
+typedef void (*mnv2d_reload_fn)(void *arg, uint64_t generation, mnv2d_reload_result *out);
 
 typedef struct mnv2d_server_opts {
 	const char *version;
@@ -37,15 +56,17 @@ typedef struct mnv2d_server_opts {
 	uint32_t default_deadline_ms; /* 0: none */
 	uint64_t max_image_pixels;
 	unsigned shutdown_flush_ms;
+	mnv2d_reload_fn reload;       /* NULL: Reload is answered UNAVAILABLE */
+	void *reload_arg;
 } mnv2d_server_opts;
 
 typedef struct mnv2d_server mnv2d_server;
 
 /* Takes a reference to set; borrows sock (listening) and closes/removes it at shutdown;
- * starts the workers. NULL with a message in err on failure. */
+ * borrows log (a reload may change its level); starts the workers. NULL with a message in
+ * err on failure. */
 mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
-			       mnv2d_sock *sock, const mnv2d_log *log, char *err,
-			       size_t errlen);
+			       mnv2d_sock *sock, mnv2d_log *log, char *err, size_t errlen);
 /* Runs until shut down by a signal: 0 after a clean shutdown, -1 if the loop failed. */
 int mnv2d_server_run(mnv2d_server *s);
 void mnv2d_server_free(mnv2d_server *s);   /* NULL is fine */

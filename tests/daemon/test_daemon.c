@@ -156,6 +156,12 @@ static Mnv2__Response *classify_raw(int fd, uint64_t id, const char *model, cons
 	return roundtrip(fd, &q.req);
 }
 
+static uint8_t *calloc_frame(void)
+{
+	static uint8_t frame[48 * 48 * 3];
+	return frame;
+}
+
 static void send_slow(int fd, uint64_t id, uint32_t deadline_ms)
 {
 	static uint8_t frame[48 * 48 * 3];
@@ -633,12 +639,6 @@ START_TEST(request_errors)
 	Mnv2__Request r;
 	td_request(&r, 509);   /* no body */
 	expect_error(fd, &r, ST(INVALID_ARGUMENT), "no body");
-	send_simple(fd, 510, MNV2__REQUEST__BODY_RELOAD);
-	Mnv2__Response *resp = recv_ok(fd);
-	ck_assert_uint_eq(resp->request_id, 510);
-	ck_assert_int_eq(resp->status, ST(UNAVAILABLE));
-	ck_assert_str_eq(resp->message, "reload not implemented yet");
-	mnv2__response__free_unpacked(resp, NULL);
 	/* the connection still works, and errors were counted */
 	expect_status_ok(fd, 511);
 	Mnv2__Response *st = td_status(env.sock);
@@ -1189,6 +1189,172 @@ START_TEST(check_config)
 }
 END_TEST
 
+/* ---- hot reload ---- */
+
+static const char models_plus[] =
+	"models:\n"
+	"  - name: " TD_CLS "\n    path: " TD_CLS ".tflite\n    labels: " TD_CLS ".txt\n"
+	"    top_k: 3\n"
+	"  - name: " TD_DET "\n    path: " TD_DET ".tflite\n    labels: " TD_DET ".txt\n"
+	"  - name: " TD_SLOW "\n    path: " TD_SLOW ".tflite\n"
+	"  - name: cls2\n    path: " TD_CLS ".tflite\n";
+
+static Mnv2__Response *reload_now(int fd, uint64_t id)
+{
+	send_simple(fd, id, MNV2__REQUEST__BODY_RELOAD);
+	Mnv2__Response *r = recv_ok(fd);
+	ck_assert_uint_eq(r->request_id, id);
+	return r;
+}
+
+static uint64_t generation(void)
+{
+	Mnv2__Response *st = td_status(env.sock);
+	ck_assert_ptr_nonnull(st);
+	uint64_t g = st->status_result->generation;
+	mnv2__response__free_unpacked(st, NULL);
+	return g;
+}
+
+/* How many classes the classifier TD_CLS answers with its default top_k. */
+static size_t classes_of(int fd, uint64_t id)
+{
+	send_cls(fd, id, 0);
+	Mnv2__Response *r = recv_ok(fd);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	size_t n = r->classify->n_classes;
+	mnv2__response__free_unpacked(r, NULL);
+	return n;
+}
+
+START_TEST(reload_good)
+{
+	start(NULL);
+	int fd = conn();
+	ck_assert_uint_eq(classes_of(fd, 1), 5);
+	ck_assert_int_eq(td_write_config(&env, "log_level: info\n", models_plus), 0);
+	Mnv2__Response *r = reload_now(fd, 2);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_int_eq(r->result_case, MNV2__RESPONSE__RESULT_RELOAD);
+	ck_assert_uint_eq(r->reload->generation, 2);
+	ck_assert_uint_eq(r->reload->models, 4);
+	mnv2__response__free_unpacked(r, NULL);
+	ck_assert_uint_eq(generation(), 2);
+	ck_assert_uint_eq(classes_of(fd, 3), 3);   /* the new default top_k */
+	uint8_t *rgb = pattern_rgb(16, 16, 1);
+	r = classify_raw(fd, 4, "cls2", rgb, 16, 16, 0);   /* the new model */
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	mnv2__response__free_unpacked(r, NULL);
+	free(rgb);
+	/* SIGHUP reloads too: back to three models */
+	ck_assert_int_eq(td_write_config(&env, NULL, NULL), 0);
+	ck_assert_int_eq(kill(env.pid, SIGHUP), 0);
+	for (int w = 0; generation() != 3 && w < 10000; w += 10)
+		usleep(10000);
+	ck_assert_uint_eq(generation(), 3);
+	ck_assert_uint_eq(classes_of(fd, 5), 5);
+	td_image_req q;
+	uint8_t px[16 * 16 * 3] = { 0 };
+	td_raw_request(&q, 0, 6, "cls2", MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, px,
+		       sizeof px);
+	expect_error(fd, &q.req, ST(NOT_FOUND), "cls2");
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(reload_rejected)
+{
+	start(NULL);
+	int fd = conn();
+	char p[256];
+	static const struct {
+		const char *yaml;   /* NULL: a models list written below */
+		const char *models;
+		const char *needle;
+	} bad[] = {
+		{ "threads: [\n", "", "mnv2d.yaml:" },             /* broken YAML */
+		{ NULL, "models:\n  - name: gone\n    path: nowhere.tflite\n", "model 'gone'" },
+		{ NULL, "models:\n  - name: junk\n    path: junk.tflite\n", "model 'junk'" },
+		{ NULL, "models:\n  - name: d\n    path: " TD_DET ".tflite\n"
+			"    kind: classifier\n", "configured as a classifier" },
+	};
+	snprintf(p, sizeof p, "%s/junk.tflite", env.dir);
+	FILE *f = fopen(p, "w");
+	fputs("TFL3 but not really a model, just some bytes that claim to be one", f);
+	fclose(f);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(td_write_config(&env, bad[i].yaml, bad[i].models), 0);
+		Mnv2__Response *r = reload_now(fd, 10 + i);
+		ck_assert_msg(r->status == ST(UNAVAILABLE), "case %zu: status %d", i, r->status);
+		ck_assert_msg(strstr(r->message, "still serving generation 1") &&
+			      strstr(r->message, bad[i].needle), "case %zu: %s", i, r->message);
+		mnv2__response__free_unpacked(r, NULL);
+		ck_assert_uint_eq(generation(), 1);
+		ck_assert_uint_eq(classes_of(fd, 20 + i), 5);   /* the old set serves */
+	}
+	ck_assert(log_has("reload failed"));
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+/* Requests flowing while the set is swapped: none lost, none answered wrongly. */
+START_TEST(reload_under_load)
+{
+	start("threads: 2\nqueue_depth: 256\n");
+	int fd = conn(), ctl = conn();
+	uint8_t *rgb = pattern_rgb(16, 16, 4);
+	mnv2_class_score want[1];
+	engine_top_k(rgb, 16, 16, 1, want);
+	enum { N = 120 };
+	ck_assert_int_eq(td_write_config(&env, "threads: 2\nqueue_depth: 256\n", models_plus), 0);
+	for (uint64_t i = 0; i < N; i++) {
+		td_image_req q;
+		if (i % 10 == 0)
+			td_raw_request(&q, 0, 100 + i, TD_SLOW,
+				       MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 48, 48,
+				       calloc_frame(), 48 * 48 * 3);
+		else
+			td_raw_request(&q, 0, 100 + i, TD_CLS,
+				       MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+				       16 * 16 * 3);
+		ck_assert_int_eq(td_send(fd, &q.req), 0);
+		if (i == N / 3)
+			send_simple(ctl, 1, MNV2__REQUEST__BODY_RELOAD);
+		if (i == 2 * N / 3)
+			send_simple(ctl, 2, MNV2__REQUEST__BODY_RELOAD);   /* queued behind it */
+	}
+	int seen[N] = { 0 };
+	for (int i = 0; i < N; i++) {
+		Mnv2__Response *r = recv_ok(fd);
+		uint64_t k = r->request_id - 100;
+		ck_assert_uint_lt(k, N);
+		ck_assert_int_eq(seen[k]++, 0);
+		ck_assert_msg(r->status == ST(OK), "%llu: %s", (unsigned long long)k, r->message);
+		if (k % 10) {
+			size_t n = r->classify->n_classes;
+			ck_assert_msg(n == 5 || n == 3, "%zu classes", n);
+			ck_assert_uint_eq(r->classify->classes[0]->index, want[0].index);
+		}
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	uint64_t gens = 0;
+	for (int i = 0; i < 2; i++) {
+		Mnv2__Response *r = recv_ok(ctl);
+		ck_assert_msg(r->status == ST(OK), "%s", r->message);
+		gens += r->reload->generation;
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	ck_assert_uint_eq(gens, 2 + 3);
+	ck_assert_uint_eq(classes_of(fd, 1), 3);
+	free(rgb);
+	close(fd);
+	close(ctl);
+	stop_clean();
+}
+END_TEST
+
 /* ---- with ../shared's real models ---- */
 
 static const char *shared_or_skip(void)
@@ -1315,6 +1481,9 @@ static Suite *suite(void)
 		{ "non_socket", refuses_non_socket },
 		{ "socket_override", socket_override_and_mode },
 		{ "check_config", check_config },
+		{ "reload_good", reload_good },
+		{ "reload_rejected", reload_rejected },
+		{ "reload_under_load", reload_under_load },
 		{ "shared", shared_classify_and_detect },
 	};
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
