@@ -1,6 +1,8 @@
 /* stats — see stats.h. */
 #include "stats.h"
 
+#include "clock.h"
+
 #include <string.h>
 
 static const char *const stage_names[MNV2D_STAGES] = {
@@ -51,27 +53,29 @@ void mnv2d_hist_add(mnv2d_hist *h, uint64_t v)
 		h->max = v;
 }
 
-uint64_t mnv2d_hist_percentile(const mnv2d_hist *h, double p)
+uint64_t mnv2d_hist_percentile(const mnv2d_hist *h, const mnv2d_hist *h2, double p)
 {
-	if (!h->count)
+	uint64_t count = h->count + (h2 ? h2->count : 0);
+	uint64_t max = h2 && h2->max > h->max ? h2->max : h->max;
+	if (!count)
 		return 0;
 	/* the smallest rank r with r >= p% of count (at least 1) */
-	uint64_t rank = (uint64_t)((p / 100.0) * (double)h->count);
-	if ((double)rank < (p / 100.0) * (double)h->count)
+	uint64_t rank = (uint64_t)((p / 100.0) * (double)count);
+	if ((double)rank < (p / 100.0) * (double)count)
 		rank++;
 	if (rank < 1)
 		rank = 1;
-	if (rank > h->count)
-		rank = h->count;
+	if (rank > count)
+		rank = count;
 	uint64_t seen = 0;
 	for (unsigned b = 0; b < MNV2D_HIST_BUCKETS; b++) {
-		seen += h->bucket[b];
+		seen += h->bucket[b] + (h2 ? h2->bucket[b] : 0);
 		if (seen >= rank) {
 			uint64_t up = mnv2d_hist_upper(b);
-			return up < h->max ? up : h->max;
+			return up < max ? up : max;
 		}
 	}
-	return h->max;
+	return max;
 }
 
 int mnv2d_stats_init(mnv2d_stats *s)
@@ -92,27 +96,58 @@ void mnv2d_stats_request(mnv2d_stats *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void mnv2d_stats_response(mnv2d_stats *s, unsigned status, const mnv2d_timing *t)
+/* Starts a new window when the current one is over (both when the previous is over too). */
+static void rotate(mnv2d_stats *s, int64_t now)
+{
+	const int64_t w = (int64_t)MNV2D_STATS_WINDOW_S * 1000000;
+	if (!s->window_start) {
+		s->window_start = now;
+		return;
+	}
+	if (now - s->window_start < w)
+		return;
+	if (now - s->window_start >= 2 * w)
+		memset(s->stage[s->cur], 0, sizeof s->stage[s->cur]);
+	s->cur ^= 1;
+	memset(s->stage[s->cur], 0, sizeof s->stage[s->cur]);
+	s->window_start = now;
+}
+
+void mnv2d_stats_response_at(mnv2d_stats *s, unsigned status, const mnv2d_timing *t,
+			     int64_t now)
 {
 	pthread_mutex_lock(&s->lock);
+	rotate(s, now);
 	if (status < MNV2D_STATUS_CODES)
 		s->responses[status]++;
 	for (int i = 0; t && i < MNV2D_STAGES; i++)
 		if (t->stages & (1u << i))
-			mnv2d_hist_add(&s->stage[i], t->us[i]);
+			mnv2d_hist_add(&s->stage[s->cur][i], t->us[i]);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void mnv2d_stats_response(mnv2d_stats *s, unsigned status, const mnv2d_timing *t)
+{
+	mnv2d_stats_response_at(s, status, t, mnv2d_now_us());
+}
+
+void mnv2d_stats_snapshot_at(mnv2d_stats *s, mnv2d_stats_snapshot *out, int64_t now)
+{
+	pthread_mutex_lock(&s->lock);
+	rotate(s, now);
+	out->requests = s->requests;
+	memcpy(out->responses, s->responses, sizeof out->responses);
+	for (int i = 0; i < MNV2D_STAGES; i++) {
+		const mnv2d_hist *a = &s->stage[s->cur][i], *b = &s->stage[s->cur ^ 1][i];
+		out->count[i] = a->count + b->count;
+		out->p50[i] = mnv2d_hist_percentile(a, b, 50);
+		out->p90[i] = mnv2d_hist_percentile(a, b, 90);
+		out->p99[i] = mnv2d_hist_percentile(a, b, 99);
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 
 void mnv2d_stats_snapshot_get(mnv2d_stats *s, mnv2d_stats_snapshot *out)
 {
-	pthread_mutex_lock(&s->lock);
-	out->requests = s->requests;
-	memcpy(out->responses, s->responses, sizeof out->responses);
-	for (int i = 0; i < MNV2D_STAGES; i++) {
-		out->count[i] = s->stage[i].count;
-		out->p50[i] = mnv2d_hist_percentile(&s->stage[i], 50);
-		out->p90[i] = mnv2d_hist_percentile(&s->stage[i], 90);
-		out->p99[i] = mnv2d_hist_percentile(&s->stage[i], 99);
-	}
-	pthread_mutex_unlock(&s->lock);
+	mnv2d_stats_snapshot_at(s, out, mnv2d_now_us());
 }

@@ -40,11 +40,11 @@ START_TEST(hist_percentiles)
 {
 	static mnv2d_hist h;
 	memset(&h, 0, sizeof h);
-	ck_assert_uint_eq(mnv2d_hist_percentile(&h, 50), 0);
+	ck_assert_uint_eq(mnv2d_hist_percentile(&h, NULL, 50), 0);
 	for (uint64_t v = 1; v <= 1000; v++)
 		mnv2d_hist_add(&h, v * 100);   /* 100 .. 100000 µs */
-	uint64_t p50 = mnv2d_hist_percentile(&h, 50), p90 = mnv2d_hist_percentile(&h, 90),
-		 p99 = mnv2d_hist_percentile(&h, 99), p100 = mnv2d_hist_percentile(&h, 100);
+	uint64_t p50 = mnv2d_hist_percentile(&h, NULL, 50), p90 = mnv2d_hist_percentile(&h, NULL, 90),
+		 p99 = mnv2d_hist_percentile(&h, NULL, 99), p100 = mnv2d_hist_percentile(&h, NULL, 100);
 	ck_assert_uint_ge(p50, 50000);
 	ck_assert_uint_le(p50, 50000 + 50000 / 16);
 	ck_assert_uint_ge(p90, 90000);
@@ -52,10 +52,47 @@ START_TEST(hist_percentiles)
 	ck_assert_uint_ge(p99, 99000);
 	ck_assert_uint_le(p99, 100000);   /* capped at the largest value */
 	ck_assert_uint_eq(p100, 100000);
+	static mnv2d_hist h2;
+	for (int i = 0; i < 1000; i++)
+		mnv2d_hist_add(&h2, 1);   /* together: half the values are 1 */
+	ck_assert_uint_eq(mnv2d_hist_percentile(&h, &h2, 50), 1);
+	ck_assert_uint_ge(mnv2d_hist_percentile(&h, &h2, 99), 98000);
 	memset(&h, 0, sizeof h);
 	mnv2d_hist_add(&h, 7);
-	ck_assert_uint_eq(mnv2d_hist_percentile(&h, 50), 7);
-	ck_assert_uint_eq(mnv2d_hist_percentile(&h, 99), 7);
+	ck_assert_uint_eq(mnv2d_hist_percentile(&h, NULL, 50), 7);
+	ck_assert_uint_eq(mnv2d_hist_percentile(&h, NULL, 99), 7);
+}
+END_TEST
+
+START_TEST(stats_windows)
+{
+	mnv2d_stats *s = malloc(sizeof *s);
+	ck_assert_int_eq(mnv2d_stats_init(s), 0);
+	const int64_t sec = 1000000, t0 = 1000 * sec;
+	const unsigned total = 1u << MNV2D_STAGE_TOTAL;
+	mnv2d_timing slow = { .us = { [MNV2D_STAGE_TOTAL] = 9000 }, .stages = total };
+	mnv2d_timing fast = { .us = { [MNV2D_STAGE_TOTAL] = 10 }, .stages = total };
+	mnv2d_stats_snapshot snap;
+	for (int i = 0; i < 10; i++)
+		mnv2d_stats_response_at(s, 0, &slow, t0 + i);
+	/* next window: the slow ones still count */
+	for (int i = 0; i < 10; i++)
+		mnv2d_stats_response_at(s, 0, &fast, t0 + 70 * sec);
+	mnv2d_stats_snapshot_at(s, &snap, t0 + 71 * sec);
+	ck_assert_uint_eq(snap.count[MNV2D_STAGE_TOTAL], 20);
+	ck_assert_uint_eq(snap.p99[MNV2D_STAGE_TOTAL], 9000);
+	ck_assert_uint_eq(snap.p50[MNV2D_STAGE_TOTAL], 10);
+	/* one window later the slow ones are gone; counters stay */
+	mnv2d_stats_snapshot_at(s, &snap, t0 + 135 * sec);
+	ck_assert_uint_eq(snap.count[MNV2D_STAGE_TOTAL], 10);
+	ck_assert_uint_eq(snap.p99[MNV2D_STAGE_TOTAL], 10);
+	ck_assert_uint_eq(snap.responses[0], 20);
+	/* a long silence empties both */
+	mnv2d_stats_snapshot_at(s, &snap, t0 + 1000 * sec);
+	ck_assert_uint_eq(snap.count[MNV2D_STAGE_TOTAL], 0);
+	ck_assert_uint_eq(snap.p50[MNV2D_STAGE_TOTAL], 0);
+	mnv2d_stats_destroy(s);
+	free(s);
 }
 END_TEST
 
@@ -256,6 +293,7 @@ int main(void)
 	tcase_add_test(tc, hist_buckets);
 	tcase_add_test(tc, hist_percentiles);
 	tcase_add_test(tc, stats_counts);
+	tcase_add_test(tc, stats_windows);
 	tcase_add_test(tc, queue_bounds_and_cancel);
 	tcase_add_test(tc, queue_close_wakes_waiters);
 	tcase_add_test(tc, framing_lengths);
