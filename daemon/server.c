@@ -25,6 +25,7 @@
 
 #define MSG_LEN 640
 #define ACCEPT_RETRY_MS 100
+#define READ_BITE (256u << 10)
 
 enum {
 	ST_OK = MNV2__STATUS_CODE__STATUS_OK,
@@ -564,6 +565,8 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
 	/* stop reading when one whole frame is buffered: input stays bounded */
 	bufferevent_setwatermark(bev, EV_READ, 0, s->o.max_frame_bytes + MNV2D_FRAME_HEADER);
+	/* image frames are large: read them in bigger bites than libevent's 16 KiB */
+	bufferevent_set_max_single_read(bev, READ_BITE);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 

@@ -653,6 +653,52 @@ START_TEST(request_errors)
 }
 END_TEST
 
+START_TEST(image_limits)
+{
+	start("max_image_pixels: 1000\n");
+	int fd = conn();
+	uint8_t *rgb = pattern_rgb(40, 25, 2);   /* exactly 1000 pixels: fine */
+	Mnv2__Response *r = classify_raw(fd, 1, TD_CLS, rgb, 40, 25, 0);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	mnv2__response__free_unpacked(r, NULL);
+	td_image_req q;
+	td_raw_request(&q, 0, 2, TD_CLS, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 41, 24, rgb,
+		       41 * 24 * 3);   /* 984 pixels */
+	r = roundtrip(fd, &q.req);
+	ck_assert_int_eq(r->status, ST(OK));
+	mnv2__response__free_unpacked(r, NULL);
+	td_raw_request(&q, 0, 3, TD_CLS, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_GRAY8, 1001, 1, rgb,
+		       1001);
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "image: ");
+	free(rgb);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(no_model_of_kind)
+{
+	ck_assert_int_eq(td_env_new(&env), 0);
+	if (td_start(&env, NULL, "models:\n  - name: only\n    path: " TD_CLS ".tflite\n"))
+		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
+	int fd = conn();
+	uint8_t px[4 * 4 * 3] = { 0 };
+	td_image_req q;
+	td_raw_request(&q, 1, 9, NULL, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 4, 4, px,
+		       sizeof px);
+	expect_error(fd, &q.req, ST(UNAVAILABLE), "no detector model is loaded");
+	td_raw_request(&q, 0, 10, NULL, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 4, 4, px,
+		       sizeof px);
+	Mnv2__Response *r = roundtrip(fd, &q.req);
+	ck_assert_int_eq(r->status, ST(OK));
+	ck_assert_str_eq(r->classify->model, "only");
+	ck_assert_str_eq(r->classify->classes[0]->label, "");   /* no labels */
+	mnv2__response__free_unpacked(r, NULL);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
 START_TEST(bad_version)
 {
 	start(NULL);
@@ -1466,6 +1512,8 @@ static Suite *suite(void)
 		{ "killed_clients", killed_clients_leak_nothing },
 		{ "errors", request_errors },
 		{ "version", bad_version },
+		{ "image_limits", image_limits },
+		{ "no_model_of_kind", no_model_of_kind },
 		{ "frames", bad_frames },
 		{ "queue_full", queue_full },
 		{ "deadline", deadline_exceeded },
