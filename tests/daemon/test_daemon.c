@@ -886,12 +886,14 @@ START_TEST(disconnect_cancels_queued)
 	close(fd);   /* one request is running, five are queued: those never run */
 	for (waited = 0; slow_ok() < 1 && waited < 20000; waited += 20)
 		usleep(20000);
-	ck_assert_uint_eq(slow_ok(), 1);
 	usleep(500000);   /* room for five more runs, had they not been cancelled */
 	Mnv2__Response *st = td_status(env.sock);
 	const Mnv2__ModelStats *ms = td_model_stats(st, TD_SLOW);
 	ck_assert_uint_eq(ms->requests, 6);
-	ck_assert_uint_eq(td_count(ms, ST(OK)), 1);
+	/* the running one (and, if this test was descheduled between the status and the
+	 * close, possibly the next): the others never ran */
+	ck_assert_uint_ge(td_count(ms, ST(OK)), 1);
+	ck_assert_uint_le(td_count(ms, ST(OK)), 2);
 	ck_assert_uint_eq(st->status_result->queue_depth, 0);
 	mnv2__response__free_unpacked(st, NULL);
 	/* the daemon keeps serving, and 50 short-lived connections leave no fd behind */
