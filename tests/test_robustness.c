@@ -1698,6 +1698,184 @@ START_TEST(test_hostile_detect)
 END_TEST
 
 /* ------------------------------------------------------------------------------------ */
+/* Valid but extreme quantization: the models load (or are refused with a message) and   */
+/* run without undefined behaviour on every input pattern. Regression for a fuzzer        */
+/* finding: a saturated requantization multiplier plus the zero point overflowed int32.   */
+
+/* Loads the model; when it loads, runs it on inputs of 0x00, 0xff, 0x80 and random bytes
+ * (float inputs: NaN, +-inf, huge, denormal and random values). Returns the context after
+ * the last run (pattern `keep`), or NULL when the model was refused. */
+static mnv2_context *run_patterns(const uint8_t *p, size_t n, const char *name, int keep,
+				  mnv2_model **mout)
+{
+	mnv2_error err;
+	uint8_t *copy;
+	mnv2_model *m = load_copy(p, n, name, &err, &copy);
+	*mout = NULL;
+	if (!m) {
+		ck_assert_msg(err.msg[0] && strstr(err.msg, name), "%s: bad error \"%s\"", name, err.msg);
+		free(copy);
+		return NULL;
+	}
+	free(copy); /* keep=1 is only for the load: the model must not need the bytes... */
+	mnv2_model_free(m);
+	m = mnv2_model_load_buffer(p, n, name, 0, &err); /* ...so load a private copy */
+	ck_assert_msg(m != NULL, "%s: %s", name, err.msg);
+	mnv2_context *c = mnv2_context_create(m, &err);
+	ck_assert_msg(c != NULL, "%s: %s", name, err.msg);
+	static const float fpat[6] = { NAN, INFINITY, -INFINITY, 3e38f, 1e-45f, -2.5f };
+	for (int pat = 0; pat <= keep; pat++) {
+		for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
+			size_t bytes;
+			uint8_t *in = mnv2_context_input(c, i, &bytes);
+			mnv2_tensor_info ti;
+			mnv2_model_input_info(m, i, &ti);
+			if (ti.type == MNV2_FLOAT32) {
+				for (size_t k = 0; k < bytes / 4; k++)
+					memcpy(in + 4 * k, &fpat[(k + (size_t)pat) % 6], 4);
+			} else if (pat < 3) {
+				memset(in, pat == 0 ? 0x00 : pat == 1 ? 0xff : 0x80, bytes);
+			} else {
+				uint32_t s = (uint32_t)pat;
+				for (size_t k = 0; k < bytes; k++)
+					in[k] = (uint8_t)(test_rand(&s) >> 8);
+			}
+		}
+		if (mnv2_context_run(c, &err) != 0)
+			ck_assert_msg(err.msg[0] != '\0', "%s: a failed run left no message", name);
+	}
+	*mout = m;
+	return c;
+}
+
+START_TEST(test_extreme_scales_run)
+{
+	static const int32_t d[2] = { 1, 16 }, d4[4] = { 1, 4, 4, 4 }, dw[4] = { 2, 3, 3, 4 };
+	static const int32_t dco[4] = { 1, 4, 4, 2 }, db[1] = { 2 }, dm[4] = { 1, 1, 1, 4 };
+	static const int32_t dax[1] = { 2 }, axes[2] = { 1, 2 }, dcat[2] = { 1, 32 };
+	static const float big = 1e29f, tiny = 1e-30f;
+	size_t n;
+	uint8_t *p;
+	mnv2_model *m;
+	mnv2_context *c;
+	/* QUANTIZE uint8 -> int8 with a ratio of 1e59 (multiplier saturates) and 1e-59 */
+	for (int up = 0; up < 2; up++) {
+		tfw_model *tm = tfw_new();
+		int in = tfw_act(tm, "in", TFW_UINT8, 2, d, up ? big : tiny, 0);
+		int out = tfw_act(tm, "out", TFW_INT8, 2, d, up ? tiny : big, 10);
+		tfw_op_simple(tm, TFW_OP_QUANTIZE, &in, 1, &out, 1);
+		tfw_set_io(tm, &in, 1, &out, 1);
+		p = fin(tm, &n);
+		c = run_patterns(p, n, "requant", 1 /* ends on 0xff */, &m);
+		ck_assert_ptr_nonnull(c);
+		size_t bytes;
+		const int8_t *o = mnv2_context_output(c, 0, &bytes);
+		for (size_t k = 0; k < bytes; k++) /* 255 * 1e59 saturates; 255 * 1e-59 is 0 */
+			ck_assert_msg(o[k] == (up ? 127 : 10), "requant up=%d: output %zu is %d", up, k,
+				      o[k]);
+		size_t ib;
+		memset(mnv2_context_input(c, 0, &ib), 0, ib); /* x - zp = 0 */
+		ck_assert_int_eq(mnv2_context_run(c, NULL), 0);
+		o = mnv2_context_output(c, 0, &bytes);
+		ck_assert_int_eq(o[0], 10);
+		mnv2_context_free(c);
+		mnv2_model_free(m);
+		free(p);
+	}
+	/* CONV_2D with a requantization scale of inf (1e29 * 1e29 / 1e-30) and of 0 */
+	for (int k = 0; k < 2; k++) {
+		static const int32_t bias[2] = { INT32_MAX, INT32_MIN };
+		uint8_t w[72];
+		memset(w, 0xff, sizeof w);
+		float ws = k ? tiny : big, bs = 1.0f;
+		int64_t z = 0;
+		tfw_model *tm = tfw_new();
+		int in = tfw_act(tm, "in", TFW_UINT8, 4, d4, k ? tiny : big, 0);
+		int wt = tfw_const(tm, "w", TFW_UINT8, 4, dw, w, sizeof w, 1, &ws, &z, 0);
+		int bt = tfw_const(tm, "b", TFW_INT32, 1, db, bias, sizeof bias, 1, &bs, &z, 0);
+		int out = tfw_act(tm, "out", TFW_UINT8, 4, dco, k ? big : tiny, 3);
+		tfw_op_conv2d(tm, in, wt, bt, out, TFW_PAD_SAME, 1, 1, TFW_ACT_RELU6, 1, 1);
+		tfw_set_io(tm, &in, 1, &out, 1);
+		p = fin(tm, &n);
+		c = run_patterns(p, n, "conv", 3, &m);
+		if (c) {
+			mnv2_context_free(c);
+			mnv2_model_free(m);
+		}
+		free(p);
+	}
+	/* MEAN, LOGISTIC, DEQUANTIZE and a requantizing CONCATENATION at the scale limits */
+	{
+		tfw_model *tm = tfw_new();
+		int in = tfw_act(tm, "in", TFW_INT8, 4, d4, big, 127);
+		int ax = tfw_const(tm, "axes", TFW_INT32, 1, dax, axes, sizeof axes, 0, NULL, NULL, 0);
+		int mo = tfw_act(tm, "mean", TFW_INT8, 4, dm, tiny, -128);
+		tfw_op_mean(tm, in, ax, mo, 1);
+		int lo = tfw_act(tm, "logistic", TFW_INT8, 4, dm, tiny, 127);
+		tfw_op_simple(tm, TFW_OP_LOGISTIC, &mo, 1, &lo, 1);
+		int fo = tfw_tensor(tm, "float", TFW_FLOAT32, 4, dm, 0, 0, NULL, NULL, 0);
+		tfw_op_simple(tm, TFW_OP_DEQUANTIZE, &lo, 1, &fo, 1);
+		int outs[2] = { fo, mo };
+		tfw_set_io(tm, &in, 1, outs, 2);
+		p = fin(tm, &n);
+		c = run_patterns(p, n, "mean-logistic", 3, &m);
+		ck_assert_ptr_nonnull(c);
+		mnv2_context_free(c);
+		mnv2_model_free(m);
+		free(p);
+	}
+	{
+		tfw_model *tm = tfw_new();
+		int a = tfw_act(tm, "a", TFW_UINT8, 2, d, big, 255);
+		int b = tfw_act(tm, "b", TFW_UINT8, 2, d, tiny, 0);
+		int out = tfw_act(tm, "out", TFW_UINT8, 2, dcat, tiny, 128);
+		int ins[2] = { a, b };
+		tfw_op_concat(tm, ins, 2, out, 1, TFW_ACT_NONE);
+		tfw_set_io(tm, ins, 2, &out, 1);
+		p = fin(tm, &n);
+		c = run_patterns(p, n, "concat", 3, &m);
+		ck_assert_ptr_nonnull(c);
+		mnv2_context_free(c);
+		mnv2_model_free(m);
+		free(p);
+	}
+	/* QUANTIZE from float32 (NaN, infinities, 3e38, denormals) with a tiny and a huge scale */
+	for (int k = 0; k < 2; k++) {
+		tfw_model *tm = tfw_new();
+		int in = tfw_tensor(tm, "in", TFW_FLOAT32, 2, d, 0, 0, NULL, NULL, 0);
+		int out = tfw_act(tm, "out", TFW_UINT8, 2, d, k ? big : tiny, 7);
+		tfw_op_simple(tm, TFW_OP_QUANTIZE, &in, 1, &out, 1);
+		tfw_set_io(tm, &in, 1, &out, 1);
+		p = fin(tm, &n);
+		c = run_patterns(p, n, "quantize-f32", 5, &m);
+		ck_assert_ptr_nonnull(c);
+		mnv2_context_free(c);
+		mnv2_model_free(m);
+		free(p);
+	}
+	/* the detection operator on box encodings with a huge scale: invalid boxes are a run
+	 * error with a message, never undefined behaviour */
+	{
+		det_spec s = det_default();
+		p = det_model(&s, &n);
+		tfl l;
+		tfl_open(&l, p, n);
+		fb_table q, t = elem_table(&l.tensors, 0); /* boxes */
+		ck_assert_int_eq(fb_get_table(&t, TFL_TENSOR_QUANT, &q), 1);
+		float huge = big;
+		uint32_t bits;
+		memcpy(&bits, &huge, 4);
+		put32(p + target(p, fpos(&q, TFL_QUANT_SCALE)) + 4, bits);
+		c = run_patterns(p, n, "detect-huge", 3, &m);
+		ck_assert_ptr_nonnull(c);
+		mnv2_context_free(c);
+		mnv2_model_free(m);
+		free(p);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
 /* Known engine bugs: zero-element tensors with huge dimensions reach int arithmetic in   */
 /* op preparation (signed overflow, UB). Run with MNV2_KNOWN_BUGS=1 under UBSan.          */
 
@@ -1796,6 +1974,7 @@ static Suite *robustness_suite(void)
 	tcase_add_test(tc, test_hostile_conv);
 	tcase_add_test(tc, test_hostile_ops);
 	tcase_add_test(tc, test_hostile_detect);
+	tcase_add_test(tc, test_extreme_scales_run);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("known_bugs");
