@@ -40,11 +40,25 @@
 
 /* ---- helpers ---- */
 
+/* Made by an unchecked fixture in the parent process before each test forks, and removed
+ * there after it, however the test ended (a failed assertion ends the child at once). The
+ * daemon dies with the test's process (PR_SET_PDEATHSIG). */
 static td_env env;
+
+static void env_setup(void)
+{
+	if (td_env_new(&env))
+		fprintf(stderr, "cannot create the test environment in /tmp\n");
+}
+
+static void env_teardown(void)
+{
+	td_env_free(&env);
+}
 
 static void start(const char *extra)
 {
-	ck_assert_int_eq(td_env_new(&env), 0);
+	ck_assert_msg(env.dir[0] && env.sock[0], "no test environment");
 	if (td_start(&env, extra, NULL))
 		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
 }
@@ -372,7 +386,6 @@ START_TEST(raw_ssd_anchors)
 		"    score_threshold: 0.05\n"
 		"    ssd_anchors:\n      num_layers: 2\n      feature_map_sizes: [8, 4]\n"
 		"      aspect_ratios: [1.0, 2.0, 0.5]\n      interpolated_scale_aspect_ratio: 0\n";
-	ck_assert_int_eq(td_env_new(&env), 0);
 	if (td_start(&env, NULL, models))
 		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
 	uint8_t *rgb = pattern_rgb(50, 40, 21);
@@ -678,7 +691,6 @@ END_TEST
 
 START_TEST(no_model_of_kind)
 {
-	ck_assert_int_eq(td_env_new(&env), 0);
 	if (td_start(&env, NULL, "models:\n  - name: only\n    path: " TD_CLS ".tflite\n"))
 		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
 	int fd = conn();
@@ -1111,7 +1123,6 @@ END_TEST
 
 START_TEST(stale_socket_replaced)
 {
-	ck_assert_int_eq(td_env_new(&env), 0);
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	strcpy(a.sun_path, env.sock);
@@ -1147,7 +1158,6 @@ END_TEST
 
 START_TEST(refuses_non_socket)
 {
-	ck_assert_int_eq(td_env_new(&env), 0);
 	FILE *f = fopen(env.sock, "w");
 	fputs("precious", f);
 	fclose(f);
@@ -1178,7 +1188,6 @@ START_TEST(socket_override_and_mode)
 	gid_t want_gid = g ? g->gr_gid : getegid();
 	char extra[64];
 	snprintf(extra, sizeof extra, "socket_group: \"%u\"\n", (unsigned)want_gid);
-	ck_assert_int_eq(td_env_new(&env), 0);
 	ck_assert_int_eq(td_write_config(&env, extra, NULL), 0);
 	char other[256];
 	snprintf(other, sizeof other, "%s/other.sock", env.dir);
@@ -1208,7 +1217,6 @@ END_TEST
 
 START_TEST(check_config)
 {
-	ck_assert_int_eq(td_env_new(&env), 0);
 	ck_assert_int_eq(td_write_config(&env, NULL, NULL), 0);
 	static const char *const check[] = { "--check-config", NULL };
 	ck_assert_int_eq(td_spawn(&env, check), 0);
@@ -1426,7 +1434,6 @@ START_TEST(shared_classify_and_detect)
 		 "  - name: ssd\n    path: %s/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite\n"
 		 "    labels: %s/models/coco_labels.txt\n    score_threshold: 0.3\n",
 		 sh, sh, sh, sh);
-	ck_assert_int_eq(td_env_new(&env), 0);
 	if (td_start(&env, NULL, models))
 		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
 	int fd = conn();
@@ -1539,6 +1546,7 @@ static Suite *suite(void)
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
 		TCase *tc = tcase_create(tests[i].name);
 		tcase_set_timeout(tc, 120);
+		tcase_add_unchecked_fixture(tc, env_setup, env_teardown);
 		tcase_add_test(tc, tests[i].t);
 		suite_add_tcase(s, tc);
 	}
