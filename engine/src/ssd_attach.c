@@ -84,16 +84,20 @@ static int check_params(const mnv2_model *m, const mnv2_ssd_options *o, mnv2_err
 
 int mnv2_ssd_attach(mnv2_model *m, const mnv2_ssd_options *o, mnv2_error *err)
 {
+	/* Copy what we need of the input: grow() reallocates m->tensors. */
 	const mnv2_tensor *in = &m->tensors[m->inputs[0]];
+	const int in_rank = in->rank, in_h = in->dims[1], in_w = in->dims[2];
 	int bi = m->nout == 2 ? find_boxes(m) : -1;
 	if (bi < 0)
 		return mnv2_fail(err, "%s: SSD post-processing needs two outputs, box encodings [1,N,4] and class scores [1,N,C]",
 				 m->name);
-	if (in->rank != 4 || check_params(m, o, err))
-		return in->rank != 4 ? mnv2_fail(err, "%s: the input is not an NHWC image", m->name) : -1;
+	if (in_rank != 4)
+		return mnv2_fail(err, "%s: the input is not an NHWC image", m->name);
+	if (check_params(m, o, err))
+		return -1;
 	int boxes = m->outputs[bi], scores = m->outputs[1 - bi];
 	int n = m->tensors[boxes].dims[1];
-	long want = mnv2_ssd_anchors(o, in->dims[1], in->dims[2], NULL, 0, err);
+	long want = mnv2_ssd_anchors(o, in_h, in_w, NULL, 0, err);
 	if (want < 0)
 		return -1;
 	if (want != n)
@@ -101,7 +105,7 @@ int mnv2_ssd_attach(mnv2_model *m, const mnv2_ssd_options *o, mnv2_error *err)
 				 m->name, want, n);
 	if (!(m->gen_anchors = malloc(sizeof(float) * 4 * (size_t)n)) || grow(m))
 		return mnv2_fail(err, "%s: out of memory", m->name);
-	mnv2_ssd_anchors(o, in->dims[1], in->dims[2], m->gen_anchors, n, err);
+	mnv2_ssd_anchors(o, in_h, in_w, m->gen_anchors, n, err);
 	int t0 = m->ntensors;
 	m->ntensors += 5; /* from here on, mnv2_model_free() owns what grow() made */
 	mnv2_tensor *anc = &m->tensors[t0];

@@ -373,13 +373,6 @@ END_TEST
  * daemon attaches the engine's decoder and answers exactly what the engine gives. */
 START_TEST(raw_ssd_anchors)
 {
-	if (ASAN) {
-		/* engine/src/ssd_attach.c reads `in` (a pointer into m->tensors) after grow()
-		 * has realloc'd m->tensors: ASan stops the daemon at load. Reported; remove this
-		 * skip when the engine is fixed. */
-		fprintf(stderr, "SKIP raw_ssd under ASan: use-after-free in mnv2_ssd_attach\n");
-		return;
-	}
 	static const char models[] =
 		"models:\n"
 		"  - name: raw\n    path: " TD_RAW_SSD ".tflite\n    kind: detector\n"
