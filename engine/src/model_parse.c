@@ -182,7 +182,9 @@ static int parse_tensor(parse_ctx *c, const fb_table *tt, int idx)
 	size_t count = 1;
 	for (int i = 0; i < t->rank; i++) {
 		int32_t d = fb_vec_i32(&shape, (uint32_t)i);
-		if (d < 0)
+		/* Zero-element tensors are refused: with a 0 somewhere, the other dimensions
+		 * escape the size bound that keeps all later shape arithmetic in range. */
+		if (d <= 0)
 			return BAD(c, "%s: tensor %d (%s): dimension %d is %d", mname, idx, t->name, i, d);
 		t->dims[i] = d;
 		if (d && count > MNV2_MAX_TENSOR_BYTES / (size_t)d)
@@ -226,6 +228,38 @@ static int parse_io_list(parse_ctx *c, const fb_table *tab, int field, int *out,
 	return 0;
 }
 
+
+/* Every BuiltinOperator name up to BATCH_MATMUL (schema.fbs order), for messages. */
+static const char *const builtin_labels[] = {
+	"ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D",
+	"DEPTH_TO_SPACE", "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED",
+	"HASHTABLE_LOOKUP", "L2_NORMALIZATION", "L2_POOL_2D", "LOCAL_RESPONSE_NORMALIZATION",
+	"LOGISTIC", "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL", "RELU", "RELU_N1_TO_1",
+	"RELU6", "RESHAPE", "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF",
+	"TANH", "CONCAT_EMBEDDINGS", "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE",
+	"PAD", "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND",
+	"SPACE_TO_BATCH_ND", "TRANSPOSE", "MEAN", "SUB", "DIV", "SQUEEZE",
+	"UNIDIRECTIONAL_SEQUENCE_LSTM", "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN", "EXP",
+	"TOPK_V2", "SPLIT", "LOG_SOFTMAX", "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST",
+	"PRELU", "MAXIMUM", "ARG_MAX", "MINIMUM", "LESS", "NEG", "PADV2", "GREATER",
+	"GREATER_EQUAL", "LESS_EQUAL", "SELECT", "SLICE", "SIN", "TRANSPOSE_CONV",
+	"SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG", "SUM", "SQRT",
+	"RSQRT", "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX", "PACK",
+	"LOGICAL_OR", "ONE_HOT", "LOGICAL_AND", "LOGICAL_NOT", "UNPACK", "REDUCE_MIN",
+	"FLOOR_DIV", "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL", "FLOOR_MOD", "RANGE",
+	"RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU", "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS",
+	"SPLIT_V", "UNIQUE", "CEIL", "REVERSE_V2", "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK",
+	"ELU", "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE", "MATRIX_SET_DIAG", "ROUND",
+	"HARD_SWISH", "IF", "WHILE", "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5",
+	"SCATTER_ND", "SELECT_V2", "DENSIFY", "SEGMENT_SUM", "BATCH_MATMUL",
+};
+
+static const char *builtin_label(int code)
+{
+	if (code >= 0 && code < (int)(sizeof builtin_labels / sizeof *builtin_labels))
+		return builtin_labels[code];
+	return "UNKNOWN";
+}
 
 const char *mnv2_builtin_name(int code)
 {
@@ -415,8 +449,8 @@ static int parse_ops(parse_ctx *c, const fb_vec *ops)
 				return -1;
 		}
 		if (!op->name)
-			return BAD(c, "%s: operator %u: unsupported operator (builtin code %d)", m->name,
-				   i, op->builtin);
+			return BAD(c, "%s: operator %u: unsupported operator %s (builtin code %d)",
+				   m->name, i, builtin_label(op->builtin), op->builtin);
 		if (parse_io_list(c, &ot, TFL_OP_INPUTS, op->in, &op->nin, MNV2_MAX_OP_IO, "inputs", (int)i) ||
 		    parse_io_list(c, &ot, TFL_OP_OUTPUTS, op->out, &op->nout, MNV2_MAX_OP_IO, "outputs", (int)i))
 			return -1;

@@ -51,6 +51,9 @@ int prep_is8(prep *p, const mnv2_tensor *t, const char *role)
 				 t->name, mnv2_dtype_name(t->type));
 	if (!t->quantized)
 		return prep_fail(p, "%s tensor '%s' has no quantization parameters", role, t->name);
+	if (t->nscales > 1 && strcmp(role, "weights") != 0)
+		return prep_fail(p, "%s tensor '%s' has per-channel quantization; only weights may",
+				 role, t->name);
 	int32_t lo = t->type == MNV2_INT8 ? -128 : 0;
 	if (t->zero_point < lo || t->zero_point > lo + 255)
 		return prep_fail(p, "%s tensor '%s' has zero point %d outside its type's range", role,
