@@ -4,6 +4,8 @@
  *   mnv2-model run MODEL --input IN --output OUT.bin [--output-index N]
  *   mnv2-model classify MODEL IN [--labels FILE] [--top K] [--resize MODE] [--json]
  *   mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--resize MODE] [--json]
+ *   mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]
+ *                          [--path NAME] [--profile] [--json]
  *
  * IN is a PNG or JPEG image (decoded, resized into the input tensor) or the input
  * tensor's raw bytes (exactly its size).
@@ -16,9 +18,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 static void usage(FILE *f)
 {
@@ -26,8 +31,10 @@ static void usage(FILE *f)
 		   "       mnv2-model run MODEL --input IN --output OUT.bin [--output-index N]\n"
 		   "       mnv2-model classify MODEL IN [--labels FILE] [--top K] [--resize MODE] [--json]\n"
 		   "       mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--resize MODE] [--json]\n"
+		   "       mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]\n"
+		   "                              [--path portable|avx2] [--profile] [--json]\n"
 		   "IN: a PNG/JPEG image, or the input tensor's raw bytes. MODE: stretch (default),\n"
-		   "letterbox, center-crop.\n");
+		   "letterbox, center-crop. bench without --input runs on fixed pseudo-random bytes.\n");
 }
 
 static void print_shape(const mnv2_tensor_info *t)
@@ -190,8 +197,8 @@ static void json_string(const char *s)
 }
 
 typedef struct cli {
-	const char *input, *output, *labels;
-	int index, top, json;
+	const char *input, *output, *labels, *path;
+	int index, top, json, threads, iterations, warmup, profile;
 	float threshold;
 	mnv2_resize_mode mode;
 } cli;
@@ -282,6 +289,212 @@ static int cmd_detect(const mnv2_model *m, const cli *a)
 	return c ? 0 : 1;
 }
 
+/* ---- bench ---------------------------------------------------------------------------- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[n]; the median averages the middle pair. */
+static double percentile(const double *v, int n, double q)
+{
+	if (q == 0.5)
+		return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	int i = (int)ceil(q * n) - 1;
+	return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+typedef struct bench_result {
+	double min, median, p90, p99, mean;
+	double *op_ms;            /* mean per op (profile), or NULL */
+	long peak_rss_kib;
+} bench_result;
+
+/* Sets up a context for bench: input from a->input or fixed pseudo-random bytes, path. */
+static mnv2_context *bench_context(const mnv2_model *m, const cli *a)
+{
+	mnv2_error err;
+	mnv2_transform tf;
+	mnv2_kernel_path kp;
+	mnv2_context *c = mnv2_context_create(m, &err);
+	if (!c) {
+		fprintf(stderr, "mnv2-model: %s\n", err.msg);
+		return NULL;
+	}
+	if (a->path && (mnv2_kernel_path_parse(a->path, &kp) ||
+			mnv2_context_set_kernel_path(c, kp, &err))) {
+		fprintf(stderr, "mnv2-model: %s\n",
+			mnv2_kernel_path_parse(a->path, &kp) ? "unknown kernel path" : err.msg);
+		mnv2_context_free(c);
+		return NULL;
+	}
+	if (a->input) {
+		if (fill_input(m, c, a->input, a->mode, &tf)) {
+			mnv2_context_free(c);
+			return NULL;
+		}
+	} else {
+		for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
+			size_t n;
+			uint8_t *d = mnv2_context_input(c, i, &n);
+			uint32_t x = 12345u + (uint32_t)i;
+			for (size_t k = 0; k < n; k++, x = x * 1103515245u + 12345u)
+				d[k] = (uint8_t)(x >> 16);
+		}
+	}
+	return c;
+}
+
+static int bench_runs(mnv2_context *c, const cli *a, int nops, bench_result *r)
+{
+	mnv2_error err;
+	double *lat = calloc((size_t)a->iterations, sizeof *lat);
+	double *op_ns = a->profile ? calloc((size_t)nops + 1, sizeof *op_ns) : NULL;
+	r->op_ms = a->profile ? calloc((size_t)nops + 1, sizeof *r->op_ms) : NULL;
+	int ok = lat && (!a->profile || (op_ns && r->op_ms));
+	for (int i = 0; ok && i < a->warmup + a->iterations; i++) {
+		double t0 = now_ms();
+		ok = !(a->profile ? mnv2_context_run_profiled(c, op_ns, &err) : mnv2_context_run(c, &err));
+		double t = now_ms() - t0;
+		if (!ok)
+			fprintf(stderr, "mnv2-model: %s\n", err.msg);
+		if (ok && i >= a->warmup) {
+			lat[i - a->warmup] = t;
+			for (int k = 0; r->op_ms && k < nops; k++)
+				r->op_ms[k] += op_ns[k] * 1e-6 / a->iterations;
+		}
+	}
+	if (ok) {
+		double sum = 0;
+		for (int i = 0; i < a->iterations; i++)
+			sum += lat[i];
+		qsort(lat, (size_t)a->iterations, sizeof *lat, cmp_double);
+		r->min = lat[0];
+		r->median = percentile(lat, a->iterations, 0.5);
+		r->p90 = percentile(lat, a->iterations, 0.9);
+		r->p99 = percentile(lat, a->iterations, 0.99);
+		r->mean = sum / a->iterations;
+		struct rusage ru;
+		r->peak_rss_kib = getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss;
+	}
+	free(lat);
+	free(op_ns);
+	return ok ? 0 : -1;
+}
+
+static void op_shape(const mnv2_model *m, int i, char *buf, size_t len)
+{
+	mnv2_op_info op;
+	mnv2_tensor_info t;
+	size_t o = 0;
+	buf[0] = '\0';
+	if (mnv2_model_op_info(m, i, &op) || mnv2_model_tensor_info(m, op.outputs[0], &t))
+		return;
+	for (int d = 0; d < t.rank && o + 12 < len; d++)
+		o += (size_t)snprintf(buf + o, len - o, d ? ",%d" : "%d", t.dims[d]);
+}
+
+static double gmacs(uint64_t macs, double ms) { return ms > 0 ? (double)macs / ms * 1e-6 : 0; }
+
+static void bench_print_json(const mnv2_model *m, const mnv2_context *c, const cli *a,
+			     const bench_result *r)
+{
+	uint64_t macs = mnv2_model_macs(m);
+	printf("{\"model\":");
+	json_string(mnv2_model_name(m));
+	printf(",\"path\":\"%s\",\"threads\":%d,\"iterations\":%d,\"warmup\":%d,"
+	       "\"latency_ms\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"mean\":%.4f},"
+	       "\"macs\":%llu,\"gmac_per_s\":%.3f,\"arena_bytes\":%zu,\"workspace_bytes\":%zu,"
+	       "\"param_bytes\":%zu,\"peak_rss_bytes\":%ld",
+	       mnv2_kernel_path_name(mnv2_context_kernel_path(c)), a->threads, a->iterations,
+	       a->warmup, r->min, r->median, r->p90, r->p99, r->mean, (unsigned long long)macs,
+	       gmacs(macs, r->median), mnv2_model_arena_bytes(m), mnv2_model_workspace_bytes(m),
+	       mnv2_model_param_bytes(m), r->peak_rss_kib * 1024);
+	if (r->op_ms) {
+		double total = 0;
+		for (int i = 0; i < mnv2_model_num_ops(m); i++)
+			total += r->op_ms[i];
+		printf(",\"ops\":[");
+		for (int i = 0; i < mnv2_model_num_ops(m); i++) {
+			mnv2_op_info op;
+			char shape[96];
+			mnv2_model_op_info(m, i, &op);
+			op_shape(m, i, shape, sizeof shape);
+			printf("%s{\"index\":%d,\"op\":\"%s\",\"shape\":[%s],\"macs\":%llu,\"ms\":%.5f,"
+			       "\"gmac_per_s\":%.3f,\"percent\":%.2f}",
+			       i ? "," : "", i, op.name, shape, (unsigned long long)op.macs, r->op_ms[i],
+			       gmacs(op.macs, r->op_ms[i]), total > 0 ? 100 * r->op_ms[i] / total : 0);
+		}
+		printf("]");
+	}
+	printf("}\n");
+}
+
+static void bench_print_text(const mnv2_model *m, const mnv2_context *c, const cli *a,
+			     const bench_result *r)
+{
+	uint64_t macs = mnv2_model_macs(m);
+	printf("model: %s\n", mnv2_model_name(m));
+	printf("path: %s  threads: %d  iterations: %d  warmup: %d\n",
+	       mnv2_kernel_path_name(mnv2_context_kernel_path(c)), a->threads, a->iterations,
+	       a->warmup);
+	printf("latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  mean %.3f\n", r->min,
+	       r->median, r->p90, r->p99, r->mean);
+	printf("MACs: %llu  GMAC/s (median): %.2f\n", (unsigned long long)macs,
+	       gmacs(macs, r->median));
+	printf("arena: %zu bytes  workspace: %zu bytes  parameters: %zu bytes  peak RSS: %ld KiB\n",
+	       mnv2_model_arena_bytes(m), mnv2_model_workspace_bytes(m), mnv2_model_param_bytes(m),
+	       r->peak_rss_kib);
+	if (!r->op_ms)
+		return;
+	double total = 0;
+	for (int i = 0; i < mnv2_model_num_ops(m); i++)
+		total += r->op_ms[i];
+	printf("\n%5s  %-20s %-18s %12s %9s %8s %6s\n", "index", "op", "shape", "MACs", "ms",
+	       "GMAC/s", "%");
+	for (int i = 0; i < mnv2_model_num_ops(m); i++) {
+		mnv2_op_info op;
+		char shape[96];
+		mnv2_model_op_info(m, i, &op);
+		op_shape(m, i, shape, sizeof shape);
+		printf("%5d  %-20s %-18s %12llu %9.4f %8.2f %6.2f\n", i, op.name, shape,
+		       (unsigned long long)op.macs, r->op_ms[i], gmacs(op.macs, r->op_ms[i]),
+		       total > 0 ? 100 * r->op_ms[i] / total : 0);
+	}
+	printf("%5s  %-20s %-18s %12llu %9.4f %8.2f %6.2f\n", "", "total", "",
+	       (unsigned long long)macs, total, gmacs(macs, total), 100.0);
+}
+
+static int cmd_bench(const mnv2_model *m, const cli *a)
+{
+	bench_result r = { 0 };
+	if (a->threads != 1) {
+		fprintf(stderr, "mnv2-model: --threads %d: the engine runs one thread per inference\n",
+			a->threads);
+		return 2;
+	}
+	mnv2_context *c = bench_context(m, a);
+	if (!c)
+		return 1;
+	int ret = bench_runs(c, a, mnv2_model_num_ops(m), &r);
+	if (!ret && a->json)
+		bench_print_json(m, c, a, &r);
+	else if (!ret)
+		bench_print_text(m, c, a, &r);
+	free(r.op_ms);
+	mnv2_context_free(c);
+	return ret ? 1 : 0;
+}
+
 static int parse_number(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -301,9 +514,14 @@ int main(int argc, char **argv)
 		{ "output-index", required_argument, NULL, 'x' }, { "labels", required_argument, NULL, 'l' },
 		{ "top", required_argument, NULL, 'k' }, { "threshold", required_argument, NULL, 't' },
 		{ "resize", required_argument, NULL, 'r' }, { "json", no_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "iterations", required_argument, NULL, 'N' },
+		{ "warmup", required_argument, NULL, 'W' }, { "path", required_argument, NULL, 'P' },
+		{ "profile", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	cli a = { .top = 5, .threshold = -1, .mode = MNV2_RESIZE_STRETCH };
+	cli a = { .top = 5, .threshold = -1, .mode = MNV2_RESIZE_STRETCH, .threads = 1,
+		  .iterations = 100, .warmup = 10 };
 	double v;
 	int o;
 	while ((o = getopt_long(argc, argv, "i:o:x:l:k:t:r:jh", opts, NULL)) != -1) {
@@ -329,6 +547,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'T':
+		case 'N':
+		case 'W':
+			if (parse_number(optarg, o == 'W' ? 0 : 1, o == 'T' ? 256 : 1000000, &v))
+				return 2;
+			*(o == 'T' ? &a.threads : o == 'N' ? &a.iterations : &a.warmup) = (int)v;
+			break;
+		case 'P': a.path = optarg; break;
+		case 'p': a.profile = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -343,8 +570,9 @@ int main(int argc, char **argv)
 		a.input = argv[optind + 2];
 	if (a.threshold < 0)
 		a.threshold = !strcmp(cmd, "detect") ? 0.3f : 0.0f;
-	if ((strcmp(cmd, "info") && !a.input) || (!strcmp(cmd, "run") && !a.output) ||
-	    (strcmp(cmd, "info") && strcmp(cmd, "run") && !is_task)) {
+	int no_input = !strcmp(cmd, "info") || !strcmp(cmd, "bench");
+	if ((!no_input && !a.input) || (!strcmp(cmd, "run") && !a.output) ||
+	    (!no_input && strcmp(cmd, "run") && !is_task)) {
 		usage(stderr);
 		return 2;
 	}
@@ -359,6 +587,8 @@ int main(int argc, char **argv)
 		ret = cmd_info(m);
 	else if (!strcmp(cmd, "run"))
 		ret = cmd_run(m, a.input, a.output, a.index, a.mode);
+	else if (!strcmp(cmd, "bench"))
+		ret = cmd_bench(m, &a);
 	else if (!strcmp(cmd, "classify"))
 		ret = cmd_classify(m, &a);
 	else

@@ -1,25 +1,37 @@
 /* context — per-thread inference state (one arena) and the op-by-op interpreter. */
 #include "model.h"
+#include "kernels/simd.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct mnv2_context {
 	const mnv2_model *m;
 	uint8_t *arena;
+	uint8_t *work;            /* the SIMD kernels' workspace (m->work_bytes) */
+	int path;                 /* kernel path, <= m->kpath */
 };
 
 mnv2_context *mnv2_context_create(const mnv2_model *m, mnv2_error *err)
 {
 	mnv2_context *c = calloc(1, sizeof *c);
 	size_t bytes = m->arena_bytes ? m->arena_bytes : 64;
-	if (!c || !(c->arena = aligned_alloc(64, bytes))) {
+	size_t work = (m->work_bytes + 63) / 64 * 64;
+	if (!c || !(c->arena = aligned_alloc(64, bytes)) ||
+	    (work && !(c->work = aligned_alloc(64, work)))) {
+		if (c)
+			free(c->arena);
 		free(c);
-		mnv2_fail(err, "%s: cannot allocate a %zu-byte arena", m->name, bytes);
+		mnv2_fail(err, "%s: cannot allocate a %zu-byte arena and %zu-byte workspace",
+			  m->name, bytes, work);
 		return NULL;
 	}
 	memset(c->arena, 0, bytes);
+	if (work)
+		memset(c->work, 0, work);
 	c->m = m;
+	c->path = m->kpath;
 	return c;
 }
 
@@ -28,7 +40,23 @@ void mnv2_context_free(mnv2_context *c)
 	if (!c)
 		return;
 	free(c->arena);
+	free(c->work);
 	free(c);
+}
+
+int mnv2_context_set_kernel_path(mnv2_context *c, mnv2_kernel_path p, mnv2_error *err)
+{
+	if ((int)p < MNV2_PATH_PORTABLE || (int)p > c->m->kpath)
+		return mnv2_fail(err, "%s: kernel path '%s' is not available (this model runs '%s')",
+				 c->m->name, mnv2_kernel_path_name(p),
+				 mnv2_kernel_path_name((mnv2_kernel_path)c->m->kpath));
+	c->path = (int)p;
+	return 0;
+}
+
+mnv2_kernel_path mnv2_context_kernel_path(const mnv2_context *c)
+{
+	return (mnv2_kernel_path)c->path;
 }
 
 static const void *cdata(const mnv2_context *c, int t)
@@ -119,13 +147,12 @@ static void run_op(mnv2_context *c, const mnv2_op *op)
 	switch (op->kind) {
 	case MNV2_OP_CONV:
 	case MNV2_OP_FC:
-		mnv2_conv2d(&op->k.conv, x, cdata(c, op->in[1]), y);
-		break;
 	case MNV2_OP_DWCONV:
-		mnv2_dwconv2d(&op->k.conv, x, cdata(c, op->in[1]), y);
+		mnv2_conv_exec(&op->k.conv, op->kind == MNV2_OP_DWCONV, op->packed, c->path, x,
+			       cdata(c, op->in[1]), y, c->work, 0, 1);
 		break;
 	case MNV2_OP_ADD:
-		mnv2_add(&op->k.add, x, cdata(c, op->in[1]), y);
+		mnv2_add_exec(&op->k.add, c->path, x, cdata(c, op->in[1]), y, 0, 1);
 		break;
 	case MNV2_OP_AVGPOOL:
 		mnv2_avgpool(&op->k.pool, x, y);
@@ -166,16 +193,33 @@ static void run_op(mnv2_context *c, const mnv2_op *op)
 	}
 }
 
-int mnv2_context_run(mnv2_context *c, mnv2_error *err)
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int run_all(mnv2_context *c, double *op_ns, mnv2_error *err)
 {
 	for (int i = 0; i < c->m->nops; i++) {
 		const mnv2_op *op = &c->m->ops[i];
+		double t0 = op_ns ? now_ns() : 0;
 		if (op->kind == MNV2_OP_DETECT) {
 			if (run_detect(c, op, err))
 				return -1;
 		} else {
 			run_op(c, op);
 		}
+		if (op_ns)
+			op_ns[i] = now_ns() - t0;
 	}
 	return 0;
+}
+
+int mnv2_context_run(mnv2_context *c, mnv2_error *err) { return run_all(c, NULL, err); }
+
+int mnv2_context_run_profiled(mnv2_context *c, double *op_ns, mnv2_error *err)
+{
+	return run_all(c, op_ns, err);
 }

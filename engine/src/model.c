@@ -152,6 +152,7 @@ void mnv2_model_free(mnv2_model *m)
 		free(m->ops[i].softmax);
 		free(m->ops[i].detect);
 		free(m->ops[i].anchors);
+		free(m->ops[i].packed);
 	}
 	for (size_t i = 0; i < m->nlabels; i++)
 		free(m->labels[i]);

@@ -86,6 +86,7 @@ typedef struct mnv2_op {
 	float *anchors;           /* owned, dequantized */
 	const uint8_t *custom;    /* custom options inside the file image */
 	size_t custom_len;
+	struct mnv2_conv_packed *packed; /* owned: weights packed for the model's kernel path */
 	size_t scratch_bytes;     /* arena scratch this op needs while it runs */
 	uint64_t macs;
 } mnv2_op;
@@ -111,6 +112,8 @@ struct mnv2_model {
 	char **labels;
 	size_t nlabels;
 	float *gen_anchors;       /* anchors generated for attached SSD post-processing */
+	int kpath;                /* fastest kernel path of this CPU, chosen at load (simd.h) */
+	size_t work_bytes;        /* per-thread workspace of the SIMD kernels */
 };
 
 /* Error helpers: format into err (may be NULL); always return -1. */

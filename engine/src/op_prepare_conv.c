@@ -1,6 +1,7 @@
 /* op_prepare_conv — CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling and MEAN. */
 #include "op_prepare.h"
 #include "tflite_schema.h"
+#include "kernels/simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,18 @@ static int make_scales(prep *p, const mnv2_tensor *in, const mnv2_tensor *w,
 	return 0;
 }
 
+/* Weights repacked for the CPU's fastest kernel path (none for the portable path). */
+static int pack_weights(prep *p, const mnv2_tensor *w, int depthwise)
+{
+	int path = mnv2_cpu_path();
+	p->m->kpath = path;
+	if (mnv2_conv_pack(&p->op->k.conv, depthwise, path, w->data, &p->op->packed))
+		return prep_fail(p, "out of memory packing the weights of '%s'", w->name);
+	if (p->op->packed && p->op->packed->work_bytes > p->m->work_bytes)
+		p->m->work_bytes = p->op->packed->work_bytes;
+	return 0;
+}
+
 /* Common part of the three convolution-like ops once the geometry is known. */
 static int finish_conv(prep *p, mnv2_tensor *in, mnv2_tensor *w, mnv2_tensor *out,
 		       int axis)
@@ -70,7 +83,7 @@ static int finish_conv(prep *p, mnv2_tensor *in, mnv2_tensor *w, mnv2_tensor *ou
 	k->scale = p->op->scales;
 	k->is_signed = in->type == MNV2_INT8;
 	prep_act_range(out, p->op->opt.act, &k->act_min, &k->act_max);
-	return 0;
+	return pack_weights(p, w, axis == 3);
 }
 
 static int conv_geometry(prep *p, mnv2_tensor **pin, mnv2_tensor **pw, mnv2_tensor **pout)

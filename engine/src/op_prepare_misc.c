@@ -2,6 +2,7 @@
  * QUANTIZE and DEQUANTIZE. */
 #include "op_prepare.h"
 #include "tflite_schema.h"
+#include "kernels/simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ int prep_add(prep *p)
 	prep_act_range(out, p->op->opt.act, &k->act_min, &k->act_max);
 	p->op->kind = MNV2_OP_ADD;
 	p->op->macs = out->count;
+	p->m->kpath = mnv2_cpu_path(); /* ADD needs no packing */
 	return 0;
 }
 

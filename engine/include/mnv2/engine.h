@@ -99,6 +99,28 @@ int mnv2_context_run(mnv2_context *c, mnv2_error *err);
 const void *mnv2_context_output(const mnv2_context *c, int i, size_t *bytes);
 const mnv2_model *mnv2_context_model(const mnv2_context *c);
 
+/* Kernel paths. The portable C kernels are the reference; every SIMD path gives exactly
+ * the same bytes. A model picks the fastest path the CPU supports when it loads (and packs
+ * its weights for it); each context starts on that path and may be restricted to an
+ * older one, e.g. to compare paths in tests or benchmarks. */
+typedef enum mnv2_kernel_path {
+	MNV2_PATH_PORTABLE = 0,
+	MNV2_PATH_AVX2 = 1,      /* x86-64 with AVX2 */
+} mnv2_kernel_path;
+const char *mnv2_kernel_path_name(mnv2_kernel_path p);   /* "portable", "avx2" */
+/* Parses a name given by mnv2_kernel_path_name(); -1 when unknown. */
+int mnv2_kernel_path_parse(const char *name, mnv2_kernel_path *out);
+mnv2_kernel_path mnv2_model_kernel_path(const mnv2_model *m);
+/* Bytes a context allocates beside the arena for the SIMD kernels' per-thread buffers. */
+size_t mnv2_model_workspace_bytes(const mnv2_model *m);
+/* Fails (and changes nothing) when `p` is newer than the model's path. */
+int mnv2_context_set_kernel_path(mnv2_context *c, mnv2_kernel_path p, mnv2_error *err);
+mnv2_kernel_path mnv2_context_kernel_path(const mnv2_context *c);
+
+/* mnv2_context_run(), writing each operator's wall time in nanoseconds to op_ns[i]
+ * (mnv2_model_num_ops() entries). Allocates nothing; for profiles, not for production. */
+int mnv2_context_run_profiled(mnv2_context *c, double *op_ns, mnv2_error *err);
+
 const char *mnv2_dtype_name(mnv2_dtype t);
 const char *mnv2_version(void);
 

@@ -5,6 +5,7 @@
  * rounding term fold into one bias; the sum is shifted arithmetically (round half up). */
 #include "kernels.h"
 #include "requant.h"
+#include "simd.h"
 
 #include <math.h>
 #include <string.h>
@@ -50,32 +51,38 @@ static MNV2_ALWAYS_INLINE int32_t add_one(const mnv2_add_params *p, int32_t a, i
 	return (int32_t)v + p->out_zp;
 }
 
+/* Rows [r0, r1) of d[3] elements, counted over d[0] * d[1] * d[2]. */
 static MNV2_ALWAYS_INLINE void add_impl(const mnv2_add_params *p, const void *a,
-					const void *b, void *out, int s)
+					const void *b, void *out, size_t r0, size_t r1, int s)
 {
 	const int32_t *d = p->out_dims;
-	size_t o = 0;
-	for (int32_t i0 = 0; i0 < d[0]; i0++)
-		for (int32_t i1 = 0; i1 < d[1]; i1++)
-			for (int32_t i2 = 0; i2 < d[2]; i2++) {
-				size_t ab = (size_t)i0 * p->a_strides[0] +
-					    (size_t)i1 * p->a_strides[1] +
-					    (size_t)i2 * p->a_strides[2];
-				size_t bb = (size_t)i0 * p->b_strides[0] +
-					    (size_t)i1 * p->b_strides[1] +
-					    (size_t)i2 * p->b_strides[2];
-				for (int32_t i3 = 0; i3 < d[3]; i3++, o++) {
-					int32_t va = mnv2_ld(a, ab + (size_t)i3 * p->a_strides[3], s);
-					int32_t vb = mnv2_ld(b, bb + (size_t)i3 * p->b_strides[3], s);
-					mnv2_st(out, o, add_one(p, va, vb), s);
-				}
-			}
+	size_t o = r0 * (size_t)d[3];
+	for (size_t r = r0; r < r1; r++) {
+		size_t i2 = r % (size_t)d[2], i1 = r / (size_t)d[2] % (size_t)d[1];
+		size_t i0 = r / (size_t)d[2] / (size_t)d[1];
+		size_t ab = i0 * (size_t)p->a_strides[0] + i1 * (size_t)p->a_strides[1] +
+			    i2 * (size_t)p->a_strides[2];
+		size_t bb = i0 * (size_t)p->b_strides[0] + i1 * (size_t)p->b_strides[1] +
+			    i2 * (size_t)p->b_strides[2];
+		for (int32_t i3 = 0; i3 < d[3]; i3++, o++) {
+			int32_t va = mnv2_ld(a, ab + (size_t)i3 * p->a_strides[3], s);
+			int32_t vb = mnv2_ld(b, bb + (size_t)i3 * p->b_strides[3], s);
+			mnv2_st(out, o, add_one(p, va, vb), s);
+		}
+	}
+}
+
+void mnv2_add_range(const mnv2_add_params *p, const void *a, const void *b, void *out,
+		    size_t r0, size_t r1)
+{
+	if (p->is_signed)
+		add_impl(p, a, b, out, r0, r1, 1);
+	else
+		add_impl(p, a, b, out, r0, r1, 0);
 }
 
 void mnv2_add(const mnv2_add_params *p, const void *a, const void *b, void *out)
 {
-	if (p->is_signed)
-		add_impl(p, a, b, out, 1);
-	else
-		add_impl(p, a, b, out, 0);
+	const int32_t *d = p->out_dims;
+	mnv2_add_range(p, a, b, out, 0, (size_t)d[0] * (size_t)d[1] * (size_t)d[2]);
 }

@@ -1,6 +1,8 @@
-/* conv — portable convolution and depthwise convolution; see kernels.h. */
+/* conv — portable convolution and depthwise convolution; see kernels.h. These are the
+ * reference the SIMD paths (simd.h) are tested against. */
 #include "kernels.h"
 #include "requant.h"
+#include "simd.h"
 
 static MNV2_ALWAYS_INLINE int32_t conv_acc(const mnv2_conv_params *p, const void *in,
 					   const void *w, int b, int oy, int ox, int oc,
@@ -26,28 +28,36 @@ static MNV2_ALWAYS_INLINE int32_t conv_acc(const mnv2_conv_params *p, const void
 	return (int32_t)acc;
 }
 
+/* Output rows [y0, y1) counted over batch * out_h. */
 static MNV2_ALWAYS_INLINE void conv_impl(const mnv2_conv_params *p, const void *in,
-					 const void *w, void *out, int s)
+					 const void *w, void *out, int y0, int y1, int s)
 {
-	size_t o = 0;
-	for (int b = 0; b < p->batch; b++)
-		for (int oy = 0; oy < p->out_h; oy++)
-			for (int ox = 0; ox < p->out_w; ox++)
-				for (int oc = 0; oc < p->out_c; oc++, o++) {
-					int32_t acc = conv_acc(p, in, w, b, oy, ox, oc, s);
-					mnv2_st(out, o,
-						mnv2_requant_fp32(acc, p->scale[oc], p->out_zp,
-								  p->act_min, p->act_max),
-						s);
-				}
+	size_t o = (size_t)y0 * p->out_w * p->out_c;
+	for (int y = y0; y < y1; y++) {
+		int b = y / p->out_h, oy = y % p->out_h;
+		for (int ox = 0; ox < p->out_w; ox++)
+			for (int oc = 0; oc < p->out_c; oc++, o++) {
+				int32_t acc = conv_acc(p, in, w, b, oy, ox, oc, s);
+				mnv2_st(out, o,
+					mnv2_requant_fp32(acc, p->scale[oc], p->out_zp, p->act_min,
+							  p->act_max),
+					s);
+			}
+	}
+}
+
+void mnv2_conv2d_rows(const mnv2_conv_params *p, const void *in, const void *w, void *out,
+		      int y0, int y1)
+{
+	if (p->is_signed)
+		conv_impl(p, in, w, out, y0, y1, 1);
+	else
+		conv_impl(p, in, w, out, y0, y1, 0);
 }
 
 void mnv2_conv2d(const mnv2_conv_params *p, const void *in, const void *w, void *out)
 {
-	if (p->is_signed)
-		conv_impl(p, in, w, out, 1);
-	else
-		conv_impl(p, in, w, out, 0);
+	mnv2_conv2d_rows(p, in, w, out, 0, p->batch * p->out_h);
 }
 
 static MNV2_ALWAYS_INLINE int32_t dw_acc(const mnv2_conv_params *p, const void *in,
@@ -73,25 +83,32 @@ static MNV2_ALWAYS_INLINE int32_t dw_acc(const mnv2_conv_params *p, const void *
 }
 
 static MNV2_ALWAYS_INLINE void dw_impl(const mnv2_conv_params *p, const void *in,
-				       const void *w, void *out, int s)
+				       const void *w, void *out, int y0, int y1, int s)
 {
-	size_t o = 0;
-	for (int b = 0; b < p->batch; b++)
-		for (int oy = 0; oy < p->out_h; oy++)
-			for (int ox = 0; ox < p->out_w; ox++)
-				for (int oc = 0; oc < p->out_c; oc++, o++) {
-					int32_t acc = dw_acc(p, in, w, b, oy, ox, oc, s);
-					mnv2_st(out, o,
-						mnv2_requant_fp32(acc, p->scale[oc], p->out_zp,
-								  p->act_min, p->act_max),
-						s);
-				}
+	size_t o = (size_t)y0 * p->out_w * p->out_c;
+	for (int y = y0; y < y1; y++) {
+		int b = y / p->out_h, oy = y % p->out_h;
+		for (int ox = 0; ox < p->out_w; ox++)
+			for (int oc = 0; oc < p->out_c; oc++, o++) {
+				int32_t acc = dw_acc(p, in, w, b, oy, ox, oc, s);
+				mnv2_st(out, o,
+					mnv2_requant_fp32(acc, p->scale[oc], p->out_zp, p->act_min,
+							  p->act_max),
+					s);
+			}
+	}
+}
+
+void mnv2_dwconv2d_rows(const mnv2_conv_params *p, const void *in, const void *w, void *out,
+			int y0, int y1)
+{
+	if (p->is_signed)
+		dw_impl(p, in, w, out, y0, y1, 1);
+	else
+		dw_impl(p, in, w, out, y0, y1, 0);
 }
 
 void mnv2_dwconv2d(const mnv2_conv_params *p, const void *in, const void *w, void *out)
 {
-	if (p->is_signed)
-		dw_impl(p, in, w, out, 1);
-	else
-		dw_impl(p, in, w, out, 0);
+	mnv2_dwconv2d_rows(p, in, w, out, 0, p->batch * p->out_h);
 }

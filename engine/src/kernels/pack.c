@@ -1,0 +1,162 @@
+/* pack — weights repacked at load into the layouts of the SIMD kernels; see simd.h.
+ * Plain C: packing is arithmetic on integers, the same on every host. */
+#include "simd.h"
+#include "requant.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN 64
+
+static size_t align_up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+
+static int scales_finite(const mnv2_conv_params *p)
+{
+	/* A non-finite scale can make NaN, which the SIMD rounding turns into another integer
+	 * than lrintf does: such ops stay portable. */
+	for (int c = 0; c < p->out_c; c++)
+		if (!isfinite(p->scale[c]))
+			return 0;
+	return 1;
+}
+
+/* One block for the header and `n` arrays of the given byte sizes. */
+static mnv2_conv_packed *alloc_packed(const size_t *sizes, int n, uint8_t **arrays)
+{
+	size_t total = align_up(sizeof(mnv2_conv_packed));
+	for (int i = 0; i < n; i++) /* sizes are bounded by mnv2_conv_pack() */
+		total += align_up(sizes[i]);
+	uint8_t *base = aligned_alloc(ALIGN, total);
+	if (!base)
+		return NULL;
+	memset(base, 0, total);
+	size_t off = align_up(sizeof(mnv2_conv_packed));
+	for (int i = 0; i < n; i++) {
+		arrays[i] = base + off;
+		off += align_up(sizes[i]);
+	}
+	mnv2_conv_packed *pk = (mnv2_conv_packed *)(void *)base;
+	pk->bytes = total;
+	return pk;
+}
+
+static int32_t wval(const mnv2_conv_params *p, const void *w, size_t i)
+{
+	return mnv2_ld(w, i, p->is_signed) - p->w_zp;
+}
+
+/* GEMM: [panel][kpair][8 channels][2] int16 of w - w_zp, zero beyond out_c and k. */
+static mnv2_conv_packed *pack_gemm(const mnv2_conv_params *p, const void *w)
+{
+	size_t k = (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
+	int kpairs = (int)((k + 1) / 2), npanels = (p->out_c + MNV2_GEMM_NR - 1) / MNV2_GEMM_NR;
+	size_t nch = (size_t)npanels * MNV2_GEMM_NR;
+	size_t sizes[3] = { nch * (size_t)kpairs * 2 * sizeof(int16_t), nch * sizeof(int32_t),
+			    nch * sizeof(float) };
+	uint8_t *arr[3];
+	mnv2_conv_packed *pk = alloc_packed(sizes, 3, arr);
+	if (!pk)
+		return NULL;
+	int16_t *pw = (int16_t *)(void *)arr[0];
+	int32_t *bias = (int32_t *)(void *)arr[1];
+	float *scale = (float *)(void *)arr[2];
+	for (int oc = 0; oc < p->out_c; oc++) {
+		size_t panel = (size_t)oc / MNV2_GEMM_NR, j = (size_t)oc % MNV2_GEMM_NR;
+		int16_t *dst = pw + panel * (size_t)kpairs * MNV2_GEMM_NR * 2 + j * 2;
+		uint32_t sum = 0;
+		for (size_t i = 0; i < k; i++) {
+			int32_t v = wval(p, w, (size_t)oc * k + i);
+			dst[(i / 2) * MNV2_GEMM_NR * 2 + i % 2] = (int16_t)v;
+			sum += (uint32_t)v;
+		}
+		uint32_t b = p->bias ? (uint32_t)p->bias[oc] : 0;
+		bias[oc] = (int32_t)(b - (uint32_t)p->in_zp * sum);
+		scale[oc] = p->scale[oc];
+	}
+	pk->kind = MNV2_PACK_GEMM;
+	pk->k = (int)k;
+	pk->kpairs = kpairs;
+	pk->astride = (kpairs + 7) / 8 * 8;
+	pk->direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+		     p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h &&
+		     p->out_w == p->in_w;
+	pk->npanels = npanels;
+	pk->w = pw;
+	pk->bias = bias;
+	pk->scale = scale;
+	pk->work_bytes = (size_t)MNV2_GEMM_MR * (size_t)pk->astride * sizeof(int32_t);
+	return pk;
+}
+
+/* Channel of lane `lane` (0..7) in half `half` of a 16-channel block, in the order
+ * _mm256_unpack{lo,hi}_epi16 leave them: lo = 0-3, 8-11; hi = 4-7, 12-15. */
+static int dw_lane_channel(int half, int lane)
+{
+	return (lane < 4 ? lane : lane + 4) + (half ? 4 : 0);
+}
+
+/* DW3: per 16-channel block, 5 tap pairs (0,1) (2,3) (4,5) (6,7) (8,-) x 2 halves x
+ * 8 lanes x 2 int16; bias and scale per block as [half][lane]. */
+static mnv2_conv_packed *pack_dw3(const mnv2_conv_params *p, const void *w)
+{
+	int c = p->out_c, nb = (c + MNV2_DW_BLOCK - 1) / MNV2_DW_BLOCK;
+	size_t nch = (size_t)nb * MNV2_DW_BLOCK;
+	size_t sizes[4] = { (size_t)nb * 5 * 2 * 16 * sizeof(int16_t), nch * sizeof(int32_t),
+			    nch * sizeof(float), nch };
+	uint8_t *arr[4];
+	mnv2_conv_packed *pk = alloc_packed(sizes, 4, arr);
+	if (!pk)
+		return NULL;
+	int16_t *pw = (int16_t *)(void *)arr[0];
+	int32_t *bias = (int32_t *)(void *)arr[1];
+	float *scale = (float *)(void *)arr[2];
+	for (int b = 0; b < nb; b++)
+		for (int half = 0; half < 2; half++)
+			for (int lane = 0; lane < 8; lane++) {
+				int ch = b * MNV2_DW_BLOCK + dw_lane_channel(half, lane);
+				size_t slot = ((size_t)b * 2 + (size_t)half) * 8 + (size_t)lane;
+				if (ch >= c)
+					continue;
+				uint32_t sum = 0;
+				for (int t = 0; t < 9; t++) {
+					int32_t v = wval(p, w, (size_t)t * (size_t)c + (size_t)ch);
+					size_t pair = (size_t)t / 2, e = (size_t)t % 2;
+					pw[(((size_t)b * 5 + pair) * 2 + (size_t)half) * 16 +
+					   (size_t)lane * 2 + e] = (int16_t)v;
+					sum += (uint32_t)v;
+				}
+				uint32_t bv = p->bias ? (uint32_t)p->bias[ch] : 0;
+				bias[slot] = (int32_t)(bv - (uint32_t)p->in_zp * sum);
+				scale[slot] = p->scale[ch];
+			}
+	memset(arr[3], (int)(uint8_t)p->in_zp, nch);
+	pk->kind = MNV2_PACK_DW3;
+	pk->npanels = nb;
+	pk->w = pw;
+	pk->bias = bias;
+	pk->scale = scale;
+	pk->zrow = arr[3];
+	return pk;
+}
+
+int mnv2_conv_pack(const mnv2_conv_params *p, int depthwise, int path, const void *w,
+		   mnv2_conv_packed **out)
+{
+	*out = NULL;
+	if (path != MNV2_KPATH_AVX2 || p->out_c < 1 || !scales_finite(p))
+		return 0;
+	/* packed int16 weights take about twice the file's bytes: bounded */
+	uint64_t k = (uint64_t)p->k_h * (uint64_t)p->k_w * (uint64_t)p->in_c;
+	uint64_t bytes = ((uint64_t)p->out_c + 16) * (depthwise ? 10 : k + 1) * 2 + 4096;
+	if (k < 1 || k > MNV2_PACK_MAX_K || bytes > MNV2_PACK_MAX_BYTES)
+		return 0;
+	if (!depthwise)
+		*out = pack_gemm(p, w);
+	else if (p->depth_mult == 1 && p->in_c == p->out_c && p->k_h == 3 && p->k_w == 3 &&
+		 p->dil_h == 1 && p->dil_w == 1)
+		*out = pack_dw3(p, w);
+	else
+		return 0;
+	return *out ? 0 : -1;
+}

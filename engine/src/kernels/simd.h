@@ -1,0 +1,85 @@
+/* simd — kernel paths beside the portable reference: weights packed at load, runtime
+ * dispatch, and the SIMD kernels' entry points.
+ *
+ * Contract: for every parameter set the portable kernels accept, mnv2_conv_exec() and
+ * mnv2_add_exec() write exactly the bytes the portable kernels write, on every path. A path
+ * runs an op only when it has a kernel for the op's shape (and, for convolutions, packed
+ * weights); otherwise the portable kernel runs. Nothing here allocates while running.
+ *
+ * Arithmetic of the packed kernels: (x - x_zp)(w - w_zp) summed in int32 is computed as
+ * x * (w - w_zp) summed, with -x_zp * sum(w - w_zp) folded into the bias (all modulo 2^32,
+ * as the portable uint32 accumulator); padded taps read x_zp, so they contribute zero. */
+#ifndef MNV2_SIMD_H
+#define MNV2_SIMD_H
+
+#include "kernels.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { MNV2_KPATH_PORTABLE = 0, MNV2_KPATH_AVX2 = 1 };
+
+/* Rows of the GEMM micro-kernel (output pixels per block) and channels per weight panel. */
+#define MNV2_GEMM_MR 4
+#define MNV2_GEMM_NR 8
+#define MNV2_DW_BLOCK 16
+/* Shapes beyond these stay on the portable path (bounds the workspace and packed bytes). */
+#define MNV2_PACK_MAX_K (1 << 16)
+#define MNV2_PACK_MAX_BYTES ((size_t)256 << 20)
+
+typedef enum mnv2_pack_kind { MNV2_PACK_GEMM = 1, MNV2_PACK_DW3 = 2 } mnv2_pack_kind;
+
+/* One allocation: this header, then the arrays it points to (64-byte aligned). */
+typedef struct mnv2_conv_packed {
+	mnv2_pack_kind kind;
+	int k;               /* GEMM: k_h * k_w * in_c */
+	int kpairs;          /* GEMM: (k + 1) / 2, int16 pairs per row */
+	int astride;         /* GEMM: int32 pairs between rows of the A block (>= kpairs) */
+	int direct;          /* GEMM: 1x1, stride 1, no padding: A rows are input pixels */
+	int npanels;         /* GEMM: ceil(out_c / 8) panels; DW3: ceil(c / 16) blocks */
+	const int16_t *w;    /* GEMM: [panel][kpair][8 channels][2]; DW3: see dwconv_avx2.c */
+	const int32_t *bias; /* corrected bias, per padded channel (DW3: permuted) */
+	const float *scale;  /* per padded channel (DW3: permuted) */
+	const uint8_t *zrow; /* DW3: in_c bytes (padded to 16) of x_zp, read for padded taps */
+	size_t work_bytes;   /* per-thread workspace the kernel needs */
+	size_t bytes;        /* size of the allocation */
+} mnv2_conv_packed;
+
+/* Fastest path this CPU supports (cpuid through __builtin_cpu_supports on x86-64). */
+int mnv2_cpu_path(void);
+
+/* Packs weights for `path` (depthwise = 1 for DEPTHWISE_CONV_2D). *out = NULL when the
+ * path has no kernel for this shape; returns -1 only when out of memory. The params'
+ * bias and scale must be set. Free the result with free(). */
+int mnv2_conv_pack(const mnv2_conv_params *p, int depthwise, int path, const void *w,
+		   mnv2_conv_packed **out);
+
+/* Runs a convolution-family op on `path` (falling back to the portable kernels when the
+ * path or the packing does not cover it). `work` holds pk->work_bytes, 32-byte aligned.
+ * Work is split into `nparts` parts; this call runs part `part` (0 <= part < nparts),
+ * so parts may run on different threads with different workspaces. */
+void mnv2_conv_exec(const mnv2_conv_params *p, int depthwise, const mnv2_conv_packed *pk,
+		    int path, const void *in, const void *w, void *out, void *work, int part,
+		    int nparts);
+void mnv2_add_exec(const mnv2_add_params *p, int path, const void *a, const void *b,
+		   void *out, int part, int nparts);
+
+/* Ranges of the portable kernels (conv.c, add.c): output rows [y0, y1) over batch*out_h;
+ * elements [i0, i1) of the flattened output for ADD. */
+void mnv2_conv2d_rows(const mnv2_conv_params *p, const void *in, const void *w, void *out,
+		      int y0, int y1);
+void mnv2_dwconv2d_rows(const mnv2_conv_params *p, const void *in, const void *w, void *out,
+			int y0, int y1);
+void mnv2_add_range(const mnv2_add_params *p, const void *a, const void *b, void *out,
+		    size_t i0, size_t i1);
+
+/* AVX2 kernels (x86-64 only; compiled with -mavx2). */
+void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
+			 const void *in, void *out, void *work, size_t px0, size_t px1);
+void mnv2_dw3_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
+		   void *out, int y0, int y1);
+/* Contiguous (non-broadcasting) ADD of elements [i0, i1). */
+void mnv2_add_avx2(const mnv2_add_params *p, const void *a, const void *b, void *out,
+		   size_t i0, size_t i1);
+
+#endif
