@@ -42,7 +42,13 @@ fuzz_flags=('-fsanitize=fuzzer-no-link,address,undefined' -fno-sanitize-recover=
 	-fno-omit-frame-pointer)
 link_flags=('-fsanitize=fuzzer,address,undefined')
 
+# The engine's sources as engine/meson.build builds them: SIMD kernels (*_avx2.c) only for
+# their architecture and with their instruction set, the rest for any CPU of the family.
+arch=$(uname -m)
 engine_src=$(ls "$root"/engine/src/*.c "$root"/engine/src/kernels/*.c)
+if [ "$arch" = x86_64 ]; then
+	common+=(-DMNV2_HAVE_AVX2=1)
+fi
 
 # Compiles the engine once per flag set into $out/obj/<tag>/ and prints the objects.
 build_engine() {
@@ -51,11 +57,16 @@ build_engine() {
 	mkdir -p "$out/obj/$tag"
 	objs=""
 	for src in $engine_src; do
+		isa=()
+		case $src in
+		*_avx2.c) [ "$arch" = x86_64 ] || continue; isa=(-mavx2) ;;
+		*_neon.c) [ "$arch" = aarch64 ] || continue ;;
+		esac
 		rel=${src#"$root"/engine/src/}
 		obj="$out/obj/$tag/$(echo "$rel" | tr / _ | sed 's/\.c$/.o/')"
 		if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] ||
 			[ -n "$(find "$root/engine" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
-			"$cc" "${common[@]}" "$@" -c "$src" -o "$obj" >&2 || return 1
+			"$cc" "${common[@]}" "${isa[@]}" "$@" -c "$src" -o "$obj" >&2 || return 1
 		fi
 		objs="$objs $obj"
 	done

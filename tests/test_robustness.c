@@ -9,10 +9,7 @@
  *      mentions the problem.
  * Every buffer handed to the loader is an exactly-sized heap copy used in place (keep=1),
  * so under ASan a read one byte past the end fails. Meant to run under ASan+UBSan: iteration
- * counts keep it to seconds with -O2 and about a minute with sanitizers.
- *
- * Cases marked "known engine bug" reproduce defects found while writing this file; they run
- * only with MNV2_KNOWN_BUGS=1 until the engine is fixed (then the gate goes). */
+ * counts keep it to about a second with -O2 and a few seconds with sanitizers. */
 #include "mnv2/engine.h"
 #include "fb_reader.h"
 #include "model.h"
@@ -133,8 +130,6 @@ static void expect_load(const uint8_t *p, size_t n, const char *name)
 	mnv2_model_free(m);
 	free(copy);
 }
-
-static int known_bugs(void) { return getenv("MNV2_KNOWN_BUGS") != NULL; }
 
 /* ---- locating fields in a TFLite file with the reader -------------------------------- */
 
@@ -1876,24 +1871,20 @@ START_TEST(test_extreme_scales_run)
 END_TEST
 
 /* ------------------------------------------------------------------------------------ */
-/* Known engine bugs: zero-element tensors with huge dimensions reach int arithmetic in   */
-/* op preparation (signed overflow, UB). Run with MNV2_KNOWN_BUGS=1 under UBSan.          */
+/* Zero-element tensors with huge dimensions once escaped the size bound and overflowed   */
+/* int shape arithmetic in op preparation (UB found here; fixed in 6873903 by refusing    */
+/* zero-element tensors). Per-channel quantized activations were read as per-tensor.      */
 
-START_TEST(test_known_bug_zero_sized_huge_dims)
+START_TEST(test_hostile_zero_sized_huge_dims)
 {
-	if (!known_bugs()) {
-		fprintf(stderr, "known engine bug (zero-sized tensors with huge dims): set "
-				"MNV2_KNOWN_BUGS=1 to run\n");
-		return;
-	}
-	/* op_prepare.c prep_out_dim: (in + stride - 1) overflows for in = INT32_MAX */
+	/* prep_out_dim: (in + stride - 1) overflowed for in = INT32_MAX */
 	conv_spec s = conv_default();
 	s.in[0] = 0;
 	s.in[1] = 0x7fffffff;
 	s.out[0] = 0;
 	s.stride_h = 2;
-	conv_expect(&s, "conv-huge", "2147483647", NULL);
-	/* op_prepare_misc.c broadcast_strides: s *= in[i] overflows for [0,65536,65536,1] */
+	conv_expect(&s, "conv-huge", "tensor 0 (in)", "dimension", NULL);
+	/* broadcast_strides: s *= in[i] overflowed for [0,65536,65536,1] */
 	static const int32_t d[4] = { 0, 65536, 65536, 1 };
 	tfw_model *m = lenient();
 	int a = tfw_act(m, "a", TFW_UINT8, 4, d, 0.1f, 0);
@@ -1902,8 +1893,8 @@ START_TEST(test_known_bug_zero_sized_huge_dims)
 	tfw_op_add(m, a, b, out, 0);
 	int ab[2] = { a, b };
 	tfw_set_io(m, ab, 2, &out, 1);
-	tfw_expect_fail(m, "add-huge", "65536", NULL);
-	/* op_prepare_misc.c prep_pad: in_dims + before + after overflows */
+	tfw_expect_fail(m, "add-huge", "tensor 0 (a)", "dimension", NULL);
+	/* prep_pad: in_dims + before + after overflowed */
 	static const int32_t di[2] = { 0, 0x7fffffff }, dp[2] = { 2, 2 }, dout[2] = { 0, 5 };
 	static const int32_t pads[4] = { 0, 0, 1, 0 };
 	m = lenient();
@@ -1913,27 +1904,20 @@ START_TEST(test_known_bug_zero_sized_huge_dims)
 	int pin[2] = { in, pt };
 	tfw_op_simple(m, TFW_OP_PAD, pin, 2, &out, 1);
 	tfw_set_io(m, &in, 1, &out, 1);
-	tfw_expect_fail(m, "pad-huge", "2147483647", NULL);
-	/* pooling VALID: (in - eff + stride) overflows */
+	tfw_expect_fail(m, "pad-huge", "tensor 0 (in)", "dimension", NULL);
+	/* pooling VALID: (in - eff + stride) overflowed */
 	static const int32_t dpi[4] = { 0, 0x7fffffff, 1, 1 }, dpo[4] = { 0, 1, 1, 1 };
 	m = lenient();
 	in = tfw_act(m, "in", TFW_UINT8, 4, dpi, 0.1f, 0);
 	out = tfw_act(m, "out", TFW_UINT8, 4, dpo, 0.1f, 0);
 	tfw_op_pool(m, TFW_OP_MAX_POOL_2D, in, out, TFW_PAD_VALID, 1, 4096, 1, 1, 0);
 	tfw_set_io(m, &in, 1, &out, 1);
-	tfw_expect_fail(m, "pool-huge", "2147483647", NULL);
+	tfw_expect_fail(m, "pool-huge", "tensor 0 (in)", "dimension", NULL);
 }
 END_TEST
 
-/* Per-channel quantization on an activation is accepted and silently read as per-tensor
- * (the first channel's scale): the model computes something else than it says. */
-START_TEST(test_known_bug_per_channel_activation)
+START_TEST(test_hostile_per_channel_activation)
 {
-	if (!known_bugs()) {
-		fprintf(stderr, "known engine bug (per-channel activations accepted): set "
-				"MNV2_KNOWN_BUGS=1 to run\n");
-		return;
-	}
 	static const int32_t d[2] = { 1, 3 };
 	static const float sc[3] = { 0.1f, 0.2f, 0.3f };
 	tfw_model *m = lenient();
@@ -1941,7 +1925,7 @@ START_TEST(test_known_bug_per_channel_activation)
 	int out = tfw_act(m, "out", TFW_UINT8, 2, d, 1.0f / 256, 0);
 	tfw_op_simple(m, TFW_OP_LOGISTIC, &in, 1, &out, 1);
 	tfw_set_io(m, &in, 1, &out, 1);
-	tfw_expect_fail(m, "pc-activation", "per-channel", NULL);
+	tfw_expect_fail(m, "pc-activation", "operator 0 (LOGISTIC)", "'in'", "per-channel", NULL);
 }
 END_TEST
 
@@ -1975,11 +1959,8 @@ static Suite *robustness_suite(void)
 	tcase_add_test(tc, test_hostile_ops);
 	tcase_add_test(tc, test_hostile_detect);
 	tcase_add_test(tc, test_extreme_scales_run);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("known_bugs");
-	tcase_add_test(tc, test_known_bug_zero_sized_huge_dims);
-	tcase_add_test(tc, test_known_bug_per_channel_activation);
+	tcase_add_test(tc, test_hostile_zero_sized_huge_dims);
+	tcase_add_test(tc, test_hostile_per_channel_activation);
 	suite_add_tcase(s, tc);
 	return s;
 }
