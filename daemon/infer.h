@@ -25,6 +25,8 @@
 typedef struct mnv2d_limits {
 	uint64_t max_image_pixels;   /* width * height of any image */
 	size_t max_encoded_bytes;    /* an encoded image (it also had to fit a frame) */
+	unsigned test_wedge_ms;      /* TEST ONLY (MNV2D_TEST_WEDGE_MS): each request holds
+					its worker this long before running; 0 in service */
 } mnv2d_limits;
 
 /* Returns a StatusCode; on OK *model is the model's index in set. */

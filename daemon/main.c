@@ -5,9 +5,12 @@
  * Runs in the foreground (systemd style) and logs to stderr. Exit status: 0 after a clean
  * shutdown (SIGTERM/SIGINT) or a good --check-config, 1 on a configuration, model or
  * socket error, 2 on a usage error. */
+#include "access.h"
+#include "activation.h"
 #include "log.h"
 #include "models.h"
 #include "mnv2/config.h"
+#include "notify.h"
 #include "server.h"
 #include "sock.h"
 
@@ -27,6 +30,17 @@
 
 #define ERR_LEN 1024
 #define SHUTDOWN_FLUSH_MS 5000
+#define TEST_WEDGE_MAX_MS 600000
+
+_Static_assert(MNV2_CONFIG_MAX_IDS <= MNV2D_ACCESS_MAX_IDS, "allow lists must fit");
+
+/* What the process got from its service manager (or the test hooks) at start-up. */
+typedef struct service {
+	mnv2d_notify notify;
+	int listen_fd;             /* socket activation: the listening socket; -1 none */
+	char listen_name[64];      /* its LISTEN_FDNAMES name */
+	unsigned test_wedge_ms;
+} service;
 
 typedef struct args {
 	const char *config;
@@ -110,6 +124,15 @@ static int check_config(const mnv2_config *cfg, char *err)
 	return 0;
 }
 
+static void access_from_config(const mnv2_config *cfg, mnv2d_access *a)
+{
+	*a = (mnv2d_access){ .explicit_lists = cfg->allow_ids_set, .self_uid = geteuid() };
+	a->n_uids = cfg->n_allow_uids;
+	memcpy(a->uids, cfg->allow_uids, cfg->n_allow_uids * sizeof a->uids[0]);
+	a->n_gids = cfg->n_allow_gids;
+	memcpy(a->gids, cfg->allow_gids, cfg->n_allow_gids * sizeof a->gids[0]);
+}
+
 /* Hot reload (on the server's reload thread): the same file again, the new model set for
  * the same workers. Settings that shape the running process keep their start-up values
  * until a restart; a change to one is logged. */
@@ -167,15 +190,43 @@ static void reload(void *arg, uint64_t generation, mnv2d_reload_result *out)
 	out->max_output_bytes = cfg.max_output_bytes;
 	out->max_connections = (unsigned)cfg.max_connections;
 	out->log_level = r->verbose ? MNV2D_LOG_DEBUG : level;
+	access_from_config(&cfg, &out->access);
 	mnv2_config_free(&cfg);
 }
 
-static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *rc_ctx,
-		 mnv2d_log *lg, char *err)
+/* The listening socket: the one systemd passed, or our own at path. */
+static int open_socket(const mnv2_config *cfg, const char *path, const service *svc,
+		       mnv2d_sock *sock, mnv2d_log *lg, char *err)
 {
+	if (svc->listen_fd < 0) {
+		if (mnv2d_sock_listen(sock, path, cfg->socket_mode, cfg->socket_group, err, ERR_LEN))
+			return -1;
+		if (sock->replaced_stale)
+			LOG_INFO(lg, "replaced the stale socket %s", path);
+		return 0;
+	}
+	if (mnv2d_sock_adopt(sock, svc->listen_fd, err, ERR_LEN))
+		return -1;
+	LOG_INFO(lg, "socket activation: using the listening socket %s%s%s%s (its mode and "
+		 "group are the socket unit's)", sock->path[0] ? sock->path : "(unnamed)",
+		 svc->listen_name[0] ? " (" : "", svc->listen_name,
+		 svc->listen_name[0] ? ")" : "");
+	if (strcmp(sock->path, path))
+		LOG_WARN(lg, "the configured socket %s is not used: the service manager passed "
+			 "%s", path, sock->path[0] ? sock->path : "an unnamed socket");
+	return 0;
+}
+
+static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *rc_ctx,
+		 mnv2d_log *lg, const service *svc, char *err)
+{
+	const mnv2d_notify *nt = &svc->notify;
+	mnv2d_notify_sendf(nt, "STATUS=loading %zu model%s from %s", cfg->n_models,
+			   cfg->n_models == 1 ? "" : "s", cfg->path);
 	mnv2d_modelset *set = mnv2d_modelset_load(cfg, (size_t)cfg->threads, 1, err, ERR_LEN);
 	if (!set) {
 		LOG_ERR(lg, "%s", err);
+		mnv2d_notify_sendf(nt, "STATUS=failed to start: %s", err);
 		return 1;
 	}
 	log_models(lg, set);
@@ -188,14 +239,13 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 	sigaddset(&stop, SIGHUP);
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	mnv2d_sock sock;
-	if (mnv2d_sock_listen(&sock, path, cfg->socket_mode, cfg->socket_group, err, ERR_LEN)) {
+	if (open_socket(cfg, path, svc, &sock, lg, err)) {
 		LOG_ERR(lg, "%s", err);
+		mnv2d_notify_sendf(nt, "STATUS=failed to start: %s", err);
 		mnv2d_modelset_unref(set);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
-	if (sock.replaced_stale)
-		LOG_INFO(lg, "replaced the stale socket %s", path);
 	mnv2d_server_opts o = {
 		.version = MNV2D_VERSION,
 		.threads = (unsigned)cfg->threads,
@@ -208,7 +258,13 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 		.shutdown_flush_ms = SHUTDOWN_FLUSH_MS,
 		.reload = reload,
 		.reload_arg = (void *)rc_ctx,
+		.notify = nt,
+		.watchdog_ms = cfg->watchdog_ms,
+		.test_wedge_ms = svc->test_wedge_ms,
 	};
+	access_from_config(cfg, &o.access);
+	o.access.sock_gid = sock.gid;
+	o.access.sock_gid_known = sock.gid_known;
 	mnv2d_server *srv = mnv2d_server_new(&o, set, &sock, lg, err, ERR_LEN);
 	mnv2d_modelset_unref(set);   /* the server holds its own reference */
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -216,8 +272,9 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 	if (!srv) {
 		LOG_ERR(lg, "%s", err);
 	} else {
-		LOG_INFO(lg, "mnv2d %s listening on %s: %d workers, queue of %d, %zu models",
-			 MNV2D_VERSION, path, cfg->threads, cfg->queue_depth, cfg->n_models);
+		LOG_INFO(lg, "mnv2d %s listening on %s: %d workers, queue of %d, %zu models%s",
+			 MNV2D_VERSION, sock.path, cfg->threads, cfg->queue_depth, cfg->n_models,
+			 nt->watchdog_usec ? ", systemd watchdog on" : "");
 		rc = mnv2d_server_run(srv) ? 1 : 0;
 		mnv2d_server_free(srv);
 		if (!rc)
@@ -226,6 +283,44 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 	mnv2d_sock_remove(&sock);
 	mnv2d_sock_close(&sock);
 	return rc;
+}
+
+/* MNV2D_TEST_WEDGE_MS (only with MNV2D_TEST_HOOKS=1): see pool.h. Never for service. */
+static unsigned test_wedge_ms(const mnv2d_log *lg)
+{
+	const char *hooks = getenv("MNV2D_TEST_HOOKS"), *v = getenv("MNV2D_TEST_WEDGE_MS");
+	if (!v)
+		return 0;
+	if (!hooks || strcmp(hooks, "1")) {
+		LOG_WARN(lg, "MNV2D_TEST_WEDGE_MS is ignored: test hooks need MNV2D_TEST_HOOKS=1");
+		return 0;
+	}
+	char *end;
+	unsigned long ms = strtoul(v, &end, 10);
+	if (!*v || *end || ms < 1 || ms > TEST_WEDGE_MAX_MS) {
+		LOG_WARN(lg, "MNV2D_TEST_WEDGE_MS='%s' is not 1..%d; ignored", v, TEST_WEDGE_MAX_MS);
+		return 0;
+	}
+	LOG_WARN(lg, "TEST HOOK: every request holds its worker %lu ms before it runs "
+		 "(MNV2D_TEST_WEDGE_MS); never set this in service", ms);
+	return (unsigned)ms;
+}
+
+/* The service manager's environment: notify socket, watchdog, activation socket. */
+static int service_init(service *svc, const mnv2d_log *lg, char *err)
+{
+	*svc = (service){ .listen_fd = -1 };
+	if (mnv2d_notify_init(&svc->notify, err, ERR_LEN))
+		LOG_WARN(lg, "%s", err);
+	int rc = mnv2d_activation_take(&svc->listen_fd, svc->listen_name,
+				       sizeof svc->listen_name, err, ERR_LEN);
+	if (rc < 0) {
+		LOG_ERR(lg, "%s", err);
+		mnv2d_notify_sendf(&svc->notify, "STATUS=failed to start: %s", err);
+		return -1;
+	}
+	svc->test_wedge_ms = test_wedge_ms(lg);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -257,7 +352,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	reloader_ctx rctx = { .config_path = a.config, .boot = &cfg, .verbose = a.verbose,
 			      .log = &lg };
-	rc = serve(&cfg, a.socket ? a.socket : cfg.socket_path, &rctx, &lg, err);
+	service svc;
+	rc = service_init(&svc, &lg, err) ? 1
+	     : serve(&cfg, a.socket ? a.socket : cfg.socket_path, &rctx, &lg, &svc, err);
+	mnv2d_notify_close(&svc.notify);
 	mnv2_config_free(&cfg);
 	return rc;
 }

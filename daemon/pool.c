@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -39,6 +40,14 @@ static void complete(mnv2d_pool *p, mnv2d_job *j)
 	}
 }
 
+/* The test hook: a worker stuck on one request, as a hung inference would be. */
+static void wedge(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static void *worker_main(void *arg)
 {
 	mnv2d_worker *w = arg;
@@ -47,6 +56,8 @@ static void *worker_main(void *arg)
 	while ((j = mnv2d_queue_pop(p->queue))) {
 		int64_t t = mnv2d_now_us();
 		atomic_store(&w->busy_since, t);
+		if (p->limits.test_wedge_ms)
+			wedge(p->limits.test_wedge_ms);
 		unsigned st = mnv2d_infer_run(j, w->index, &p->limits, t);
 		atomic_store(&w->busy_since, 0);
 		if (st == MNV2__STATUS_CODE__STATUS_INTERNAL)

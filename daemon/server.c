@@ -30,6 +30,7 @@
 enum {
 	ST_OK = MNV2__STATUS_CODE__STATUS_OK,
 	ST_INVALID = MNV2__STATUS_CODE__STATUS_INVALID_ARGUMENT,
+	ST_DENIED = MNV2__STATUS_CODE__STATUS_PERMISSION_DENIED,
 	ST_EXHAUSTED = MNV2__STATUS_CODE__STATUS_RESOURCE_EXHAUSTED,
 	ST_UNAVAILABLE = MNV2__STATUS_CODE__STATUS_UNAVAILABLE,
 	ST_INTERNAL = MNV2__STATUS_CODE__STATUS_INTERNAL,
@@ -71,7 +72,7 @@ struct mnv2d_server {
 	mnv2d_sock *sock;
 	struct event_base *base;
 	struct evconnlistener *listener;
-	struct event *sig[3], *wake, *flush_timer, *accept_retry;
+	struct event *sig[3], *wake, *flush_timer, *accept_retry, *health;
 	mnv2d_queue queue;
 	int queue_ready;
 	mnv2d_pool pool;
@@ -83,10 +84,72 @@ struct mnv2d_server {
 	int stopping, forced, loop_failed;
 	int64_t started;
 	reloader rl;
+	uint64_t stall_us;         /* a worker busy longer than this is wedged; 0: not checked */
+	int wedged;                /* watchdog pings withheld */
+	mnv2d_denials denials;
+	char reload_err[256];      /* the last reload's failure, for STATUS= ("" after success) */
 };
 
 static void maybe_finish(mnv2d_server *s);
 static void drop_waiters(mnv2d_server *s, const conn *c);
+
+/* ---- the service manager ---- */
+
+/* "STATUS=serving ..." after `prefix` (e.g. "READY=1\n"). */
+static void notify_serving(mnv2d_server *s, const char *prefix)
+{
+	size_t n = s->set->n;
+	mnv2d_notify_sendf(s->o.notify, "%sSTATUS=serving %zu model%s, %u worker%s, generation "
+			   "%llu%s%s", prefix, n, n == 1 ? "" : "s", s->o.threads,
+			   s->o.threads == 1 ? "" : "s", (unsigned long long)s->set->generation,
+			   s->reload_err[0] ? "; last reload failed: " : "", s->reload_err);
+}
+
+/* The health timer: pings the watchdog unless a worker is wedged. */
+static void health_cb(evutil_socket_t fd, short what, void *arg)
+{
+	mnv2d_server *s = arg;
+	(void)fd;
+	(void)what;
+	int64_t oldest = mnv2d_pool_oldest_busy(&s->pool);
+	uint64_t busy = oldest ? mnv2d_elapsed_us(oldest, mnv2d_now_us()) : 0;
+	if (busy > s->stall_us) {
+		if (!s->wedged) {
+			LOG_ERR(s->log, "a worker has been busy on one request for %.1f s (limit "
+				"%.1f s): it is wedged; %s", (double)busy / 1e6,
+				(double)s->stall_us / 1e6,
+				s->o.notify && s->o.notify->watchdog_usec
+					? "watchdog pings stop, so the service manager restarts mnv2d"
+					: "no watchdog is configured to act on it");
+			mnv2d_notify_sendf(s->o.notify, "STATUS=wedged: a worker has been busy on one "
+					   "request for %.1f s; watchdog pings withheld",
+					   (double)busy / 1e6);
+		}
+		s->wedged = 1;
+		return;
+	}
+	if (s->wedged) {
+		LOG_WARN(s->log, "the wedged worker finished its request; watchdog pings resume");
+		s->wedged = 0;
+		notify_serving(s, "");
+	}
+	if (s->o.notify && s->o.notify->watchdog_usec)
+		mnv2d_notify_send(s->o.notify, "WATCHDOG=1");
+}
+
+static int start_health(mnv2d_server *s)
+{
+	uint64_t wd = s->o.notify ? s->o.notify->watchdog_usec : 0;
+	s->stall_us = mnv2d_stall_limit_us(s->o.watchdog_ms, wd);
+	if (!s->stall_us)
+		return 0;
+	uint64_t every = (wd ? wd : s->stall_us) / 2;
+	if (every < 1000)
+		every = 1000;
+	struct timeval tv = { (time_t)(every / 1000000), (suseconds_t)(every % 1000000) };
+	s->health = event_new(s->base, -1, EV_PERSIST, health_cb, s);
+	return s->health && !event_add(s->health, &tv) ? 0 : -1;
+}
 
 /* ---- connections ---- */
 
@@ -275,6 +338,9 @@ static int start_reload(mnv2d_server *s)
 	r->running = 1;
 	LOG_INFO(s->log, "reloading the configuration and models (generation %llu)",
 		 (unsigned long long)r->generation);
+	mnv2d_notify_sendf(s->o.notify, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading the "
+			   "configuration and models (generation %llu)",
+			   (long long)mnv2d_now_us(), (unsigned long long)r->generation);
 	return 0;
 }
 
@@ -368,6 +434,8 @@ static void apply_reload(mnv2d_server *s, mnv2d_reload_result *res, waiter **w)
 			(unsigned long long)s->set->generation, res->err);
 		snprintf(msg, sizeof msg, "reload failed; still serving generation %llu: %s",
 			 (unsigned long long)s->set->generation, res->err);
+		snprintf(s->reload_err, sizeof s->reload_err, "%.250s", res->err);   /* cut */
+		notify_serving(s, "READY=1\n");
 		answer_waiters(s, w, ST_UNAVAILABLE, msg, 0, 0);
 		return;
 	}
@@ -377,9 +445,17 @@ static void apply_reload(mnv2d_server *s, mnv2d_reload_result *res, waiter **w)
 	s->o.default_deadline_ms = res->default_deadline_ms;
 	s->o.max_output_bytes = res->max_output_bytes;
 	s->o.max_connections = res->max_connections;
+	/* the allow lists change; the daemon's uid and the socket's group stay */
+	mnv2d_access acc = res->access;
+	acc.self_uid = s->o.access.self_uid;
+	acc.sock_gid = s->o.access.sock_gid;
+	acc.sock_gid_known = s->o.access.sock_gid_known;
+	s->o.access = acc;
 	mnv2d_log_set_level(s->log, res->log_level);
 	LOG_INFO(s->log, "reloaded: generation %llu, %zu models",
 		 (unsigned long long)s->set->generation, s->set->n);
+	s->reload_err[0] = 0;
+	notify_serving(s, "READY=1\n");
 	answer_waiters(s, w, ST_OK, NULL, s->set->generation, (uint32_t)s->set->n);
 }
 
@@ -528,6 +604,42 @@ static void refuse(mnv2d_server *s, evutil_socket_t fd)
 	close(fd);
 }
 
+/* A peer the policy does not allow: PERMISSION_DENIED (request_id 0), then closed. */
+static void deny(mnv2d_server *s, evutil_socket_t fd, const mnv2d_peer *p, int unknown)
+{
+	char msg[200], why[96];
+	uint8_t *frame;
+	size_t len;
+	if (unknown)
+		snprintf(why, sizeof why, "its credentials cannot be read");
+	else if (s->o.access.explicit_lists)
+		snprintf(why, sizeof why, "not in allow_uids/allow_gids");
+	else if (s->o.access.sock_gid_known)
+		snprintf(why, sizeof why, "not root and not in the socket's group %u",
+			 (unsigned)s->o.access.sock_gid);
+	else
+		snprintf(why, sizeof why, "not root");
+	unsigned long long suppressed = 0;
+	if (mnv2d_denials_note(&s->denials, p->uid, p->pid, mnv2d_now_us(), &suppressed))
+		LOG_WARN(s->log, "denied a connection from pid %d uid %u gid %u: %s", (int)p->pid,
+			 (unsigned)p->uid, (unsigned)p->gid, why);
+	else
+		LOG_DEBUG(s->log, "denied a connection from pid %d uid %u gid %u: %s",
+			  (int)p->pid, (unsigned)p->uid, (unsigned)p->gid, why);
+	if (suppressed)
+		LOG_WARN(s->log, "%llu more denied connections were not logged (rate limit)",
+			 suppressed);
+	snprintf(msg, sizeof msg, "permission denied: uid %u may not use mnv2d (%s)",
+		 (unsigned)p->uid, why);
+	if (!mnv2d_reply_error(0, ST_DENIED, msg, &frame, &len)) {
+		/* a fresh socket's buffer takes this small frame at once; if not, drop it */
+		if (send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			LOG_DEBUG(s->log, "denying a connection: %s", strerror(errno));
+		free(frame);
+	}
+	close(fd);
+}
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
 		      int addrlen, void *arg)
 {
@@ -535,6 +647,12 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)l;
 	(void)addr;
 	(void)addrlen;
+	mnv2d_peer cred;
+	int allowed = mnv2d_access_check(&s->o.access, fd, &cred);
+	if (allowed != 1) {
+		deny(s, fd, &cred, allowed < 0);
+		return;
+	}
 	if (s->nconns >= s->o.max_connections) {
 		LOG_WARN(s->log, "%u connections open (the limit); refusing another",
 			 s->nconns);
@@ -550,11 +668,6 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		close(fd);
 		return;
 	}
-	/* A hook for access control (issue 5): the peer's credentials. */
-	struct ucred cred = { 0 };
-	socklen_t cl = sizeof cred;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl))
-		cred.pid = 0;
 	*c = (conn){ .srv = s, .bev = bev, .id = ++s->next_id, .next = s->conns };
 	if (s->conns)
 		s->conns->prev = c;
@@ -706,6 +819,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	mnv2d_queue_counts(&s->queue, &depth, &cap, &hw);
 	LOG_INFO(s->log, "%s: shutting down; %zu requests in flight (%zu queued), %u connections",
 		 strsignal((int)sig), s->inflight, depth, s->nconns);
+	mnv2d_notify_sendf(s->o.notify, "STOPPING=1\nSTATUS=shutting down: %zu requests in "
+			   "flight, %u connections", s->inflight, s->nconns);
 	s->stopping = 1;
 	stop_accepting(s);
 	mnv2d_queue_close(&s->queue);   /* workers finish what is queued, then exit */
@@ -734,7 +849,7 @@ static int add_events(mnv2d_server *s)
 	if (!s->listener)
 		return -1;
 	evconnlistener_set_error_cb(s->listener, accept_error_cb);
-	return 0;
+	return start_health(s);
 }
 
 mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
@@ -758,7 +873,8 @@ mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
 		return NULL;
 	}
 	mnv2d_limits lim = { .max_image_pixels = o->max_image_pixels,
-			     .max_encoded_bytes = o->max_frame_bytes };
+			     .max_encoded_bytes = o->max_frame_bytes,
+			     .test_wedge_ms = o->test_wedge_ms };
 	if (mnv2d_queue_init(&s->queue, o->queue_depth)) {
 		snprintf(err, errlen, "cannot create the request queue");
 		mnv2d_server_free(s);
@@ -780,6 +896,7 @@ mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
 
 int mnv2d_server_run(mnv2d_server *s)
 {
+	notify_serving(s, "READY=1\n");   /* every model loaded, the socket listening */
 	if (event_base_dispatch(s->base) < 0) {
 		LOG_ERR(s->log, "the event loop failed");
 		return -1;
@@ -823,6 +940,8 @@ void mnv2d_server_free(mnv2d_server *s)
 		event_free(s->flush_timer);
 	if (s->accept_retry)
 		event_free(s->accept_retry);
+	if (s->health)
+		event_free(s->health);
 	if (s->base)
 		event_base_free(s->base);
 	if (s->queue_ready)

@@ -22,12 +22,25 @@
  *    is freed with its last reference; new requests use the new one; nothing is dropped.
  *    On failure the old set keeps serving and the reason is logged and answered
  *    (UNAVAILABLE). A Reload that arrives while one is running gets the result of the next
- *    one, which starts as soon as the current one ends. */
+ *    one, which starts as soon as the current one ends.
+ *  - Access control: every accepted peer is checked (access.h); a denied one gets one
+ *    PERMISSION_DENIED response (request_id 0) and is closed; the denial is logged at warn
+ *    once per (uid, pid), rate-limited. A reload replaces the allow lists.
+ *  - Service manager (notify.h; all no-ops without one): READY=1 and STATUS= when
+ *    mnv2d_server_run() starts the loop (models loaded, socket listening); RELOADING=1
+ *    with MONOTONIC_USEC= when a reload starts and READY=1 when it ends (either way);
+ *    STOPPING=1 at the first stop signal. A timer on the loop checks the workers every
+ *    half watchdog interval (or half the stall limit without a watchdog): WATCHDOG=1 is
+ *    sent only from there — so only while the loop runs — and only while no worker has
+ *    been busy on one request longer than the stall limit (the smaller of watchdog_ms and
+ *    the watchdog interval); a wedged worker is logged and shown in STATUS=. */
 #ifndef MNV2D_SERVER_H
 #define MNV2D_SERVER_H
 
+#include "access.h"
 #include "log.h"
 #include "models.h"
+#include "notify.h"
 #include "sock.h"
 
 #include <stddef.h>
@@ -41,6 +54,7 @@ typedef struct mnv2d_reload_result {
 	size_t max_output_bytes;
 	unsigned max_connections;
 	mnv2d_level log_level;
+	mnv2d_access access;          /* its allow lists replace the running ones */
 	char err[1024];
 } mnv2d_reload_result;
 
@@ -56,6 +70,11 @@ typedef struct mnv2d_server_opts {
 	uint32_t default_deadline_ms; /* 0: none */
 	uint64_t max_image_pixels;
 	unsigned shutdown_flush_ms;
+	const mnv2d_notify *notify;   /* NULL: no service manager */
+	uint32_t watchdog_ms;         /* a worker busy longer on one request is wedged; 0: only
+					 the service manager's watchdog interval applies */
+	mnv2d_access access;          /* who may connect */
+	unsigned test_wedge_ms;       /* TEST ONLY: see pool.h */
 	mnv2d_reload_fn reload;       /* NULL: Reload is answered UNAVAILABLE */
 	void *reload_arg;
 } mnv2d_server_opts;

@@ -2,8 +2,10 @@
 #include "sock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,10 @@ static int bind_listen(mnv2d_sock *s, const struct sockaddr_un *a, mode_t mode,
 			    strerror(errno));
 	if (group && *group && set_group(s->path, group, err, errlen))
 		return -1;
+	if (!stat(s->path, &st)) {
+		s->gid = st.st_gid;
+		s->gid_known = 1;
+	}
 	if (listen(s->fd, BACKLOG))
 		return fail(err, errlen, "listen on %s: %s", s->path, strerror(errno));
 	return 0;
@@ -137,10 +143,72 @@ fail:
 	return -1;
 }
 
+static int sockopt_int(int fd, int opt, int *v)
+{
+	socklen_t l = sizeof *v;
+	return getsockopt(fd, SOL_SOCKET, opt, v, &l);
+}
+
+/* The bound address as text: a path, "@name" for an abstract one, "" when unnamed. */
+static char *bound_name(int fd)
+{
+	struct sockaddr_un a;
+	socklen_t l = sizeof a;
+	memset(&a, 0, sizeof a);
+	if (getsockname(fd, (struct sockaddr *)&a, &l) || l > sizeof a)
+		l = 0;
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	size_t n = l > off ? l - off : 0;
+	char *out = malloc(n + 2);
+	if (!out)
+		return NULL;
+	if (n && a.sun_path[0] == 0) {   /* abstract: the name's bytes, '@' for the NUL */
+		out[0] = '@';
+		memcpy(out + 1, a.sun_path + 1, n - 1);
+		out[n] = 0;
+		for (size_t i = 1; i < n; i++)
+			if (out[i] == 0)
+				out[i] = '@';
+	} else {
+		memcpy(out, a.sun_path, n);   /* a path's NUL, if counted, ends the text */
+		out[n] = 0;
+	}
+	return out;
+}
+
+int mnv2d_sock_adopt(mnv2d_sock *s, int fd, char *err, size_t errlen)
+{
+	struct stat st;
+	int domain = 0, type = 0, listening = 0;
+	*s = (mnv2d_sock){ .fd = -1 };
+	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
+		return fail(err, errlen, "socket activation: fd %d is not a socket", fd);
+	if (sockopt_int(fd, SO_DOMAIN, &domain) || domain != AF_UNIX ||
+	    sockopt_int(fd, SO_TYPE, &type) || type != SOCK_STREAM)
+		return fail(err, errlen, "socket activation: fd %d is not an AF_UNIX stream socket "
+			    "(ListenStream= must name a path)", fd);
+	if (sockopt_int(fd, SO_ACCEPTCONN, &listening) || !listening)
+		return fail(err, errlen, "socket activation: fd %d is not listening "
+			    "(Accept=no is required)", fd);
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
+	    fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC))
+		return fail(err, errlen, "socket activation: fd %d: %s", fd, strerror(errno));
+	if (!(s->path = bound_name(fd)))
+		return fail(err, errlen, "out of memory");
+	s->fd = fd;
+	s->activated = 1;
+	if (s->path[0] == '/' && !stat(s->path, &st) && S_ISSOCK(st.st_mode)) {
+		s->gid = st.st_gid;
+		s->gid_known = 1;
+	}
+	return 0;
+}
+
 void mnv2d_sock_remove(mnv2d_sock *s)
 {
 	struct stat st;
-	if (s->path && s->ino && !lstat(s->path, &st) && st.st_dev == s->dev &&
+	if (s->path && s->ino && !s->activated && !lstat(s->path, &st) && st.st_dev == s->dev &&
 	    st.st_ino == s->ino)
 		unlink(s->path);
 	s->ino = 0;
