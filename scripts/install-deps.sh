@@ -11,6 +11,9 @@ PACKAGES=(
 	libevent-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev
 	# the protocol documentation's Python example is run by the tests
 	protobuf-compiler python3-protobuf
+	# the service tests: systemd-analyze, systemd-socket-activate, systemd-sysusers/-tmpfiles
+	# (no running systemd needed), setpriv, and man for the units' Documentation= check
+	systemd util-linux man-db
 )
 
 missing=()

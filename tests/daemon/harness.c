@@ -123,8 +123,10 @@ int td_write_config(td_env *e, const char *extra, const char *models)
 {
 	char cfg[8192];
 	extra = extra ? extra : "";
-	int n = snprintf(cfg, sizeof cfg, "socket: %s\nsocket_mode: \"0600\"\n%s"
-			 "%s%s%s%s", e->sock, strstr(extra, "log_level:") ? "" : "log_level: debug\n",
+	int n = snprintf(cfg, sizeof cfg, "socket: %s\n%s%s"
+			 "%s%s%s%s", e->sock,
+			 strstr(extra, "socket_mode:") ? "" : "socket_mode: \"0600\"\n",
+			 strstr(extra, "log_level:") ? "" : "log_level: debug\n",
 			 strstr(extra, "threads:") ? "" : "threads: 2\n",
 			 strstr(extra, "queue_depth:") ? "" : "queue_depth: 16\n", extra,
 			 models ? models : default_models);

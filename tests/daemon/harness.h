@@ -34,7 +34,8 @@ typedef struct td_env {
 int td_env_new(td_env *e);
 void td_env_free(td_env *e);   /* stops a running daemon (SIGKILL) and removes the files */
 
-/* extra: more top-level YAML (e.g. "threads: 1\nqueue_depth: 1\n"); models: the models
+/* extra: more top-level YAML (e.g. "threads: 1\nqueue_depth: 1\n"; socket_mode, log_level,
+ * threads and queue_depth given there replace the harness's defaults); models: the models
  * list YAML, NULL for the three test models. 0 when the daemon is up. */
 int td_write_config(td_env *e, const char *extra, const char *models);
 int td_spawn(td_env *e, const char *const *extra_args);  /* no wait for the socket */

@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,19 @@ static void send_cls(int fd, uint64_t id, uint32_t deadline_ms)
 static int log_has(const char *needle)
 {
 	return strstr(td_log(&env), needle) != NULL;
+}
+
+/* Lines of the whole log that contain needle. */
+static int log_count_lines(const char *needle)
+{
+	char line[2048];
+	int n = 0;
+	FILE *f = fopen(env.log, "r");
+	while (f && fgets(line, sizeof line, f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
 }
 
 /* Until no client but the asking one is connected (the start-up probe has gone), and a
@@ -1404,6 +1418,104 @@ START_TEST(reload_under_load)
 }
 END_TEST
 
+/* Reloads that succeed and fail while a client keeps requests in flight the whole time
+ * (issue 5: a good config, broken YAML, a missing model, a corrupt model): every request
+ * is answered exactly once, OK, with the engine's top-1, and a request sent after a
+ * reload's answer is served by the set that answer names (top_k 3 in models_plus, 5 in
+ * the default models). */
+START_TEST(reload_failures_under_load)
+{
+	static const char base[] = "threads: 2\nqueue_depth: 64\n";
+	start(base);
+	int fd = conn(), ctl = conn();
+	uint8_t *rgb = pattern_rgb(16, 16, 5);
+	mnv2_class_score want[1];
+	engine_top_k(rgb, 16, 16, 1, want);
+	char p[256];
+	snprintf(p, sizeof p, "%s/junk.tflite", env.dir);
+	FILE *f = fopen(p, "w");
+	fputs("TFL3 but not a model: bytes that only claim to be one", f);
+	fclose(f);
+	static const struct {
+		const char *extra, *models, *needle;
+		int ok;
+		size_t classes;   /* of the set serving after the answer */
+	} steps[] = {
+		{ base, models_plus, NULL, 1, 3 },                            /* generation 2 */
+		{ "threads: [\n", "", "mnv2d.yaml:", 0, 3 },                  /* broken YAML */
+		{ base, "models:\n  - name: gone\n    path: nowhere.tflite\n", "model 'gone'", 0, 3 },
+		{ base, "models:\n  - name: junk\n    path: junk.tflite\n", "model 'junk'", 0, 3 },
+		{ base, NULL, NULL, 1, 5 },                                   /* generation 3 */
+	};
+	enum { KEEP = 6, AFTER = 24, MAXREQ = 1024 };
+	static size_t expect[MAXREQ];   /* per request: classes wanted, 0 = either set's */
+	static int seen[MAXREQ];
+	memset(seen, 0, sizeof seen);
+	uint64_t sent = 0, answered = 0;
+	unsigned inflight = 0;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		ck_assert_int_eq(td_write_config(&env, steps[i].extra, steps[i].models), 0);
+		send_simple(ctl, 10 + i, MNV2__REQUEST__BODY_RELOAD);
+		int reloaded = 0, after = 0;
+		while (!reloaded || after < AFTER || inflight) {
+			while (inflight < KEEP && (!reloaded || after < AFTER)) {
+				ck_assert_uint_lt(sent, MAXREQ);
+				td_image_req q;
+				td_raw_request(&q, 0, 1000 + sent, TD_CLS,
+					       MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+					       16 * 16 * 3);
+				ck_assert_int_eq(td_send(fd, &q.req), 0);
+				expect[sent++] = reloaded ? steps[i].classes : 0;
+				after += reloaded;
+				inflight++;
+			}
+			struct pollfd pf[2] = { { .fd = fd, .events = POLLIN },
+						{ .fd = ctl, .events = POLLIN } };
+			ck_assert_msg(poll(pf, reloaded ? 1 : 2, T_RECV) > 0, "stalled:\n%s",
+				      td_log(&env));
+			if (!reloaded && (pf[1].revents & POLLIN)) {
+				Mnv2__Response *r = recv_ok(ctl);
+				ck_assert_uint_eq(r->request_id, 10 + i);
+				if (steps[i].ok) {
+					ck_assert_msg(r->status == ST(OK), "step %zu: %s", i, r->message);
+				} else {
+					ck_assert_msg(r->status == ST(UNAVAILABLE) &&
+						      strstr(r->message, "still serving generation 2") &&
+						      strstr(r->message, steps[i].needle),
+						      "step %zu: %d %s", i, r->status, r->message);
+				}
+				mnv2__response__free_unpacked(r, NULL);
+				reloaded = 1;
+			}
+			if (pf[0].revents & POLLIN) {
+				Mnv2__Response *r = recv_ok(fd);
+				uint64_t k = r->request_id - 1000;
+				ck_assert_uint_lt(k, sent);
+				ck_assert_int_eq(seen[k]++, 0);
+				ck_assert_msg(r->status == ST(OK), "%llu: %s", (unsigned long long)k,
+					      r->message);
+				size_t n = r->classify->n_classes;
+				ck_assert_msg(expect[k] ? n == expect[k] : (n == 3 || n == 5),
+					      "request %llu (step %zu): %zu classes, want %zu",
+					      (unsigned long long)k, i, n, expect[k]);
+				ck_assert_uint_eq(r->classify->classes[0]->index, want[0].index);
+				mnv2__response__free_unpacked(r, NULL);
+				answered++;
+				inflight--;
+			}
+		}
+	}
+	ck_assert_uint_eq(answered, sent);
+	ck_assert_uint_ge(sent, 5 * AFTER);
+	ck_assert_uint_eq(generation(), 3);
+	ck_assert_int_eq(log_count_lines("reload failed; still serving generation 2"), 3);
+	free(rgb);
+	close(fd);
+	close(ctl);
+	stop_clean();
+}
+END_TEST
+
 /* ---- with ../shared's real models ---- */
 
 static const char *shared_or_skip(void)
@@ -1534,6 +1646,7 @@ static Suite *suite(void)
 		{ "reload_good", reload_good },
 		{ "reload_rejected", reload_rejected },
 		{ "reload_under_load", reload_under_load },
+		{ "reload_failures_under_load", reload_failures_under_load },
 		{ "shared", shared_classify_and_detect },
 	};
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
