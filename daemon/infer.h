@@ -27,6 +27,7 @@ typedef struct mnv2d_limits {
 	size_t max_encoded_bytes;    /* an encoded image (it also had to fit a frame) */
 	unsigned test_wedge_ms;      /* TEST ONLY (MNV2D_TEST_WEDGE_MS): each request holds
 					its worker this long before running; 0 in service */
+	char test_wedge_model[65];   /* TEST ONLY: only this model's requests ("": all) */
 } mnv2d_limits;
 
 /* Returns a StatusCode; on OK *model is the model's index in set. */

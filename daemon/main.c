@@ -40,6 +40,7 @@ typedef struct service {
 	int listen_fd;             /* socket activation: the listening socket; -1 none */
 	char listen_name[64];      /* its LISTEN_FDNAMES name */
 	unsigned test_wedge_ms;
+	const char *test_wedge_model;   /* NULL: every model */
 } service;
 
 typedef struct args {
@@ -261,6 +262,7 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 		.notify = nt,
 		.watchdog_ms = cfg->watchdog_ms,
 		.test_wedge_ms = svc->test_wedge_ms,
+		.test_wedge_model = svc->test_wedge_model,
 	};
 	access_from_config(cfg, &o.access);
 	o.access.sock_gid = sock.gid;
@@ -285,8 +287,9 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 	return rc;
 }
 
-/* MNV2D_TEST_WEDGE_MS (only with MNV2D_TEST_HOOKS=1): see pool.h. Never for service. */
-static unsigned test_wedge_ms(const mnv2d_log *lg)
+/* MNV2D_TEST_WEDGE_MS and MNV2D_TEST_WEDGE_MODEL (only with MNV2D_TEST_HOOKS=1): see
+ * pool.h. Never for service. */
+static unsigned test_wedge_ms(const mnv2d_log *lg, const char **model)
 {
 	const char *hooks = getenv("MNV2D_TEST_HOOKS"), *v = getenv("MNV2D_TEST_WEDGE_MS");
 	if (!v)
@@ -301,8 +304,11 @@ static unsigned test_wedge_ms(const mnv2d_log *lg)
 		LOG_WARN(lg, "MNV2D_TEST_WEDGE_MS='%s' is not 1..%d; ignored", v, TEST_WEDGE_MAX_MS);
 		return 0;
 	}
-	LOG_WARN(lg, "TEST HOOK: every request holds its worker %lu ms before it runs "
-		 "(MNV2D_TEST_WEDGE_MS); never set this in service", ms);
+	const char *m = getenv("MNV2D_TEST_WEDGE_MODEL");
+	*model = m && *m ? m : NULL;
+	LOG_WARN(lg, "TEST HOOK: every request%s%s%s holds its worker %lu ms before it runs "
+		 "(MNV2D_TEST_WEDGE_MS); never set this in service", *model ? " to model '" : "",
+		 *model ? *model : "", *model ? "'" : "", ms);
 	return (unsigned)ms;
 }
 
@@ -319,7 +325,7 @@ static int service_init(service *svc, const mnv2d_log *lg, char *err)
 		mnv2d_notify_sendf(&svc->notify, "STATUS=failed to start: %s", err);
 		return -1;
 	}
-	svc->test_wedge_ms = test_wedge_ms(lg);
+	svc->test_wedge_ms = test_wedge_ms(lg, &svc->test_wedge_model);
 	return 0;
 }
 

@@ -56,7 +56,9 @@ static void *worker_main(void *arg)
 	while ((j = mnv2d_queue_pop(p->queue))) {
 		int64_t t = mnv2d_now_us();
 		atomic_store(&w->busy_since, t);
-		if (p->limits.test_wedge_ms)
+		if (p->limits.test_wedge_ms &&
+		    (!p->limits.test_wedge_model[0] ||
+		     !strcmp(p->limits.test_wedge_model, j->set->models[j->model].name)))
 			wedge(p->limits.test_wedge_ms);
 		unsigned st = mnv2d_infer_run(j, w->index, &p->limits, t);
 		atomic_store(&w->busy_since, 0);

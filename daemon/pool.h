@@ -10,8 +10,9 @@
  *  - Workers exit when the queue is closed and empty; mnv2d_pool_join() waits for them.
  *  - Each worker publishes when it started its current job (0 when idle), so a health
  *    check (the systemd watchdog) can tell a wedged worker: mnv2d_pool_oldest_busy().
- *  - Test hook: limits.test_wedge_ms > 0 makes each job hold its worker that long (busy)
- *    before it runs; main.c sets it only under MNV2D_TEST_HOOKS=1. */
+ *  - Test hook: limits.test_wedge_ms > 0 makes each job (or only those of the model named
+ *    limits.test_wedge_model) hold its worker that long (busy) before it runs; main.c
+ *    sets it only under MNV2D_TEST_HOOKS=1. */
 #ifndef MNV2D_POOL_H
 #define MNV2D_POOL_H
 

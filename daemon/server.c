@@ -875,6 +875,9 @@ mnv2d_server *mnv2d_server_new(const mnv2d_server_opts *o, mnv2d_modelset *set,
 	mnv2d_limits lim = { .max_image_pixels = o->max_image_pixels,
 			     .max_encoded_bytes = o->max_frame_bytes,
 			     .test_wedge_ms = o->test_wedge_ms };
+	if (o->test_wedge_model)
+		snprintf(lim.test_wedge_model, sizeof lim.test_wedge_model, "%s",
+			 o->test_wedge_model);
 	if (mnv2d_queue_init(&s->queue, o->queue_depth)) {
 		snprintf(err, errlen, "cannot create the request queue");
 		mnv2d_server_free(s);

@@ -75,6 +75,7 @@ typedef struct mnv2d_server_opts {
 					 the service manager's watchdog interval applies */
 	mnv2d_access access;          /* who may connect */
 	unsigned test_wedge_ms;       /* TEST ONLY: see pool.h */
+	const char *test_wedge_model; /* TEST ONLY: see pool.h; NULL: every model */
 	mnv2d_reload_fn reload;       /* NULL: Reload is answered UNAVAILABLE */
 	void *reload_arg;
 } mnv2d_server_opts;

@@ -28,7 +28,12 @@ typedef struct td_env {
 /* Model files in the environment directory. */
 #define TD_CLS "cls"        /* synth_mnv2_uint8: 16x16 input, 10 classes, labels c0..c9 */
 #define TD_DET "det"        /* td_write_detector: labels red, green */
-#define TD_SLOW "slow"      /* td_write_slow */
+#define TD_SLOW "slow"      /* td_write_slow; each request also held TD_SLOW_WEDGE_MS */
+/* td_spawn() starts the daemon with its test hook (MNV2D_TEST_HOOKS=1,
+ * MNV2D_TEST_WEDGE_MS, MNV2D_TEST_WEDGE_MODEL=slow) unless the test set
+ * MNV2D_TEST_WEDGE_MS itself: requests to TD_SLOW keep a worker busy at least this long
+ * whatever the engine's speed (SIMD kernels made the model itself fast). */
+#define TD_SLOW_WEDGE_MS 60
 #define TD_RAW_SSD "ssdraw" /* synth_ssdlite_head: an SSD without post-processing */
 
 int td_env_new(td_env *e);
