@@ -1,6 +1,7 @@
 /* preprocess — resize modes, tensor encoding and the inverse coordinate transform; see
  * mnv2/preprocess.h. */
 #include "mnv2/preprocess.h"
+#include "frame_internal.h"
 #include "model.h"
 
 #include <math.h>
@@ -74,14 +75,18 @@ static int check_input(const mnv2_tensor_info *in, size_t dst_len, mnv2_error *e
 	return 0;
 }
 
-int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *in,
-		    const mnv2_preprocess_opts *opts, void *dst, size_t dst_len,
-		    mnv2_transform *tf, mnv2_error *err)
+/* The resampler a fill reads its source with: the box [x0,x1) x [y0,y1) of the source
+ * (an RGB view or a raw frame's region) to w x h RGB888 at dst. */
+typedef int (*resize_fn)(const void *src, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
+			 uint8_t *dst, uint32_t w, uint32_t h, size_t stride, mnv2_error *err);
+
+/* Resize mode geometry, padding, resampling and encoding of a W x H source into the input
+ * tensor; tf maps to the source's pixels. */
+static int fill(const void *src, resize_fn resize, uint32_t W, uint32_t H,
+		const mnv2_tensor_info *in, const mnv2_preprocess_opts *opts, void *dst,
+		mnv2_transform *tf, mnv2_error *err)
 {
-	if (check_input(in, dst_len, err))
-		return -1;
-	uint32_t W = src->width, H = src->height, S_w = (uint32_t)in->dims[2],
-		 S_h = (uint32_t)in->dims[1];
+	uint32_t S_w = (uint32_t)in->dims[2], S_h = (uint32_t)in->dims[1];
 	mnv2_resize_mode mode = opts ? opts->mode : MNV2_RESIZE_STRETCH;
 	uint32_t x0 = 0, y0 = 0, x1 = W, y1 = H, ox = 0, oy = 0, rw = S_w, rh = S_h;
 	if (W == 0 || H == 0)
@@ -108,12 +113,10 @@ int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *in,
 		oy = (S_h - rh) / 2;
 	}
 	uint8_t *out = dst;
-	size_t stride = (size_t)S_w * 3 * (in->type == MNV2_FLOAT32 ? 4 : 1);
-	if (in->type == MNV2_FLOAT32) /* resize into the first bytes, then widen */
-		stride = (size_t)S_w * 3;
+	size_t stride = (size_t)S_w * 3; /* float32: resize into the first bytes, then widen */
 	memset(out, zero_byte(in), (size_t)S_w * S_h * 3);
-	if (mnv2_resize_rgb(src, x0, y0, x1, y1, out + (size_t)oy * stride + (size_t)ox * 3, rw,
-			    rh, stride, err))
+	if (resize(src, x0, y0, x1, y1, out + (size_t)oy * stride + (size_t)ox * 3, rw, rh,
+		   stride, err))
 		return -1;
 	encode(out, (size_t)S_w * S_h * 3, in, opts);
 	if (tf) {
@@ -123,5 +126,93 @@ int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *in,
 		tf->offset_x = x0 - ox * tf->scale_x;
 		tf->offset_y = y0 - oy * tf->scale_y;
 	}
+	return 0;
+}
+
+/* A region (already checked) moves the transform from region to image pixels. */
+static void shift_transform(mnv2_transform *tf, const mnv2_rect *r, uint32_t W, uint32_t H)
+{
+	if (!tf)
+		return;
+	tf->offset_x += r->x;
+	tf->offset_y += r->y;
+	tf->src_w = W;
+	tf->src_h = H;
+}
+
+static int resize_view(const void *src, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
+		       uint8_t *dst, uint32_t w, uint32_t h, size_t stride, mnv2_error *err)
+{
+	return mnv2_resize_rgb(src, x0, y0, x1, y1, dst, w, h, stride, err);
+}
+
+int mnv2_preprocess_roi(const mnv2_rgb_view *src, const mnv2_rect *roi,
+			const mnv2_tensor_info *in, const mnv2_preprocess_opts *opts,
+			void *dst, size_t dst_len, mnv2_transform *tf, mnv2_error *err)
+{
+	mnv2_rect r;
+	if (check_input(in, dst_len, err))
+		return -1;
+	if (src->width == 0 || src->height == 0)
+		return mnv2_fail(err, "preprocess: empty image");
+	if (mnv2_rect_check(src->width, src->height, roi, &r, "preprocess", err))
+		return -1;
+	mnv2_rgb_view v = { src->data, r.width, r.height, src->stride };
+	if (v.data) /* mnv2_resize_rgb() refuses a NULL image; no arithmetic on it here */
+		v.data += (size_t)r.y * src->stride + (size_t)r.x * 3;
+	if (fill(&v, resize_view, r.width, r.height, in, opts, dst, tf, err))
+		return -1;
+	shift_transform(tf, &r, src->width, src->height);
+	return 0;
+}
+
+int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *in,
+		    const mnv2_preprocess_opts *opts, void *dst, size_t dst_len,
+		    mnv2_transform *tf, mnv2_error *err)
+{
+	return mnv2_preprocess_roi(src, NULL, in, opts, dst, dst_len, tf, err);
+}
+
+/* ---- raw frames ---- */
+
+typedef struct frame_src {
+	const mnv2_frame *f;
+	mnv2_rect r;
+} frame_src;
+
+static int resize_frame(const void *src, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
+			uint8_t *dst, uint32_t w, uint32_t h, size_t stride, mnv2_error *err)
+{
+	const frame_src *fs = src;
+	return mnv2_resize_frame(fs->f, &fs->r, x0, y0, x1, y1, dst, w, h, stride, err);
+}
+
+int mnv2_rect_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out,
+		    const char *what, mnv2_error *err)
+{
+	if (!roi || (!roi->x && !roi->y && !roi->width && !roi->height)) {
+		*out = (mnv2_rect){ 0, 0, w, h };
+		return 0;
+	}
+	if (roi->width == 0 || roi->height == 0 || roi->x >= w || roi->y >= h ||
+	    roi->width > w - roi->x || roi->height > h - roi->y)
+		return mnv2_fail(err, "%s: region of interest %ux%u at (%u,%u) is not inside the "
+				 "%ux%u image", what, roi->width, roi->height, roi->x, roi->y, w,
+				 h);
+	*out = *roi;
+	return 0;
+}
+
+int mnv2_preprocess_frame(const mnv2_frame *f, const mnv2_rect *roi,
+			  const mnv2_tensor_info *in, const mnv2_preprocess_opts *opts,
+			  void *dst, size_t dst_len, mnv2_transform *tf, mnv2_error *err)
+{
+	frame_src fs = { f, { 0, 0, 0, 0 } };
+	if (check_input(in, dst_len, err) || mnv2_frame_validate(f, err) ||
+	    mnv2_frame_roi(f, roi, &fs.r, err))
+		return -1;
+	if (fill(&fs, resize_frame, fs.r.width, fs.r.height, in, opts, dst, tf, err))
+		return -1;
+	shift_transform(tf, &fs.r, f->width, f->height);
 	return 0;
 }

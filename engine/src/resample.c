@@ -2,19 +2,16 @@
  * Pillow's BILINEAR resize (see mnv2/preprocess.h for the contract). */
 #include "mnv2/preprocess.h"
 #include "model.h"
+#include "resample.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PRECISION_BITS 22
-#define MAX_DIM 65535u
+#define PRECISION_BITS MNV2_RESAMPLE_BITS
+#define MAX_DIM MNV2_RESAMPLE_MAX_DIM
 
-typedef struct coeffs {
-	int ksize;
-	int *bounds;      /* per output: first source index, tap count */
-	int32_t *k;       /* per output: ksize fixed-point weights */
-} coeffs;
+typedef mnv2_coeffs coeffs;
 
 static double triangle(double x)
 {
@@ -23,7 +20,7 @@ static double triangle(double x)
 }
 
 /* Weights for out_size outputs over the source span [in0, in1) of in_size samples. */
-static int make_coeffs(coeffs *c, int in_size, double in0, double in1, int out_size)
+int mnv2_coeffs_make(coeffs *c, int in_size, double in0, double in1, int out_size)
 {
 	double scale = (in1 - in0) / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
 	double support = 1.0 * filterscale, ss = 1.0 / filterscale;
@@ -59,18 +56,12 @@ static int make_coeffs(coeffs *c, int in_size, double in0, double in1, int out_s
 	return 0;
 }
 
-static void free_coeffs(coeffs *c)
+void mnv2_coeffs_free(coeffs *c)
 {
 	free(c->bounds);
 	free(c->k);
-}
-
-static uint8_t clip8(int32_t v)
-{
-	if (v < 0)
-		return 0;
-	v >>= PRECISION_BITS;
-	return (uint8_t)(v > 255 ? 255 : v);
+	c->bounds = NULL;
+	c->k = NULL;
 }
 
 /* Horizontal pass over rows [row0, row0 + rows) of src into tmp (width out_w). */
@@ -90,9 +81,9 @@ static void pass_h(const mnv2_rgb_view *src, int row0, int rows, const coeffs *c
 				s1 += p[1] * k[x];
 				s2 += p[2] * k[x];
 			}
-			out[3 * xx] = clip8(s0);
-			out[3 * xx + 1] = clip8(s1);
-			out[3 * xx + 2] = clip8(s2);
+			out[3 * xx] = mnv2_clip8(s0);
+			out[3 * xx + 1] = mnv2_clip8(s1);
+			out[3 * xx + 2] = mnv2_clip8(s2);
 		}
 	}
 }
@@ -109,7 +100,7 @@ static void pass_v(const uint8_t *in, size_t in_stride, int row_shift, const coe
 			int32_t s = 1 << (PRECISION_BITS - 1);
 			for (int y = 0; y < n; y++)
 				s += in[(size_t)(y + ymin) * in_stride + xx] * k[y];
-			out[xx] = clip8(s);
+			out[xx] = mnv2_clip8(s);
 		}
 	}
 }
@@ -122,8 +113,8 @@ static int resample(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t
 	int ret = -1;
 	int need_h = (uint32_t)dw != src->width || x0 || x1 != (uint32_t)dw;
 	int need_v = (uint32_t)dh != src->height || y0 || y1 != (uint32_t)dh;
-	if (make_coeffs(&ch, (int)src->width, x0, x1, dw) ||
-	    make_coeffs(&cv, (int)src->height, y0, y1, dh))
+	if (mnv2_coeffs_make(&ch, (int)src->width, x0, x1, dw) ||
+	    mnv2_coeffs_make(&cv, (int)src->height, y0, y1, dh))
 		goto out;
 	int first = cv.bounds[0], last = cv.bounds[2 * dh - 2] + cv.bounds[2 * dh - 1];
 	if (!need_h && !need_v) {
@@ -147,8 +138,8 @@ static int resample(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t
 	ret = 0;
 out:
 	free(tmp);
-	free_coeffs(&ch);
-	free_coeffs(&cv);
+	mnv2_coeffs_free(&ch);
+	mnv2_coeffs_free(&cv);
 	return ret;
 }
 

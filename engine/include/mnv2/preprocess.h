@@ -15,7 +15,12 @@
  *
  * Pixel values go into the tensor honouring its type: uint8 as is, int8 as value - 128
  * (the same real value when the zero point is shifted by 128), float32 as
- * (value - mean) / std with the mean and std given (127.5, 127.5 by default). */
+ * (value - mean) / std with the mean and std given (127.5, 127.5 by default).
+ *
+ * Region of interest: mnv2_preprocess_roi() treats a rectangle of the image as the whole
+ * image (pixels outside it are never read) and its transform maps back to the full
+ * image's pixels. Raw camera frames (YUV, per-plane strides) go in through mnv2/frame.h,
+ * which converts and resizes in one pass with the same resampling. */
 #ifndef MNV2_PREPROCESS_H
 #define MNV2_PREPROCESS_H
 
@@ -34,8 +39,14 @@ typedef enum mnv2_resize_mode {
 	MNV2_RESIZE_CENTER_CROP = 2,
 } mnv2_resize_mode;
 
+/* A rectangle of an image in pixels: columns [x, x + width), rows [y, y + height). */
+typedef struct mnv2_rect {
+	uint32_t x, y, width, height;
+} mnv2_rect;
+
 /* Maps model input coordinates to source image pixels: src = offset + model * scale,
- * with model coordinates in input pixels (0..dst_w, 0..dst_h). */
+ * with model coordinates in input pixels (0..dst_w, 0..dst_h). src_w x src_h is the whole
+ * image, also when a region of interest was given (boxes are clipped to the image). */
 typedef struct mnv2_transform {
 	double scale_x, scale_y, offset_x, offset_y;
 	uint32_t src_w, src_h, dst_w, dst_h;
@@ -66,6 +77,12 @@ typedef struct mnv2_preprocess_opts {
 int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *input,
 		    const mnv2_preprocess_opts *opts, void *dst, size_t dst_len,
 		    mnv2_transform *tf, mnv2_error *err);
+
+/* mnv2_preprocess() on the region roi of src as if it were the whole image (NULL or all
+ * zero: the whole image; otherwise a positive size inside src); tf maps to src's pixels. */
+int mnv2_preprocess_roi(const mnv2_rgb_view *src, const mnv2_rect *roi,
+			const mnv2_tensor_info *input, const mnv2_preprocess_opts *opts,
+			void *dst, size_t dst_len, mnv2_transform *tf, mnv2_error *err);
 
 /* Normalized model coordinates (0..1) to source pixel coordinates. */
 void mnv2_transform_point(const mnv2_transform *tf, double xn, double yn, double *x,

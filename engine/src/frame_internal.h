@@ -1,0 +1,28 @@
+/* frame_internal — what the raw frame modules (frame.c, frame_convert.c, frame_resize.c)
+ * and preprocess.c share inside the engine. */
+#ifndef MNV2_FRAME_INTERNAL_H
+#define MNV2_FRAME_INTERNAL_H
+
+#include "mnv2/frame.h"
+
+/* A region of a w x h image: NULL or all zero means the whole image; anything else must
+ * have a positive size and lie inside. *out gets the region. "what" starts the message. */
+int mnv2_rect_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out,
+		    const char *what, mnv2_error *err);
+
+/* Reads converted pixels out of a validated frame (see the colour maths in mnv2/frame.h). */
+#define MNV2_CLIP_BIAS 512   /* clip[] index of 0 */
+#define MNV2_CLIP_SIZE 1088  /* covers every sum of the four coefficient tables */
+typedef struct mnv2_frame_reader {
+	const mnv2_frame *f;
+	int32_t crv, cgu, cgv, cbu;
+	int32_t luma[256];               /* cy * (Y - y0) + rounding + bias, 14-bit */
+	uint8_t clip[MNV2_CLIP_SIZE];    /* clip[i] = clamp(i - MNV2_CLIP_BIAS, 0, 255) */
+} mnv2_frame_reader;
+
+void mnv2_frame_reader_init(mnv2_frame_reader *r, const mnv2_frame *f);
+/* Pixels [x0, x0 + n) of frame row y (frame coordinates, inside the frame) as RGB888. */
+void mnv2_frame_read(const mnv2_frame_reader *r, uint32_t y, uint32_t x0, uint32_t n,
+		     uint8_t *rgb);
+
+#endif

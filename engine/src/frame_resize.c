@@ -1,0 +1,183 @@
+/* frame_resize — raw frame to resized RGB888 in one pass (see mnv2/frame.h).
+ *
+ * The same separable filter as mnv2_resize_rgb() (resample.c), reorganised to stream:
+ * source rows are visited once, top to bottom, and only those some output row needs. Each
+ * is converted to RGB a chunk of pixels at a time and filtered horizontally to an 8-bit row
+ * of the output's width (the intermediate mnv2_resize_rgb() keeps for every row); that row is
+ * then added, with its vertical weight, into the int32 accumulator of every output row whose
+ * window contains it. An output row is rounded and stored once its last source row is in.
+ * Integer sums do not depend on their order, so the bytes equal the two-pass resampler's.
+ *
+ * Scratch: the weights (out_w * taps_x + out_h * taps_y), one chunk of converted pixels
+ * (at least taps_x, at most the region's width), one filtered row, and as many accumulator
+ * rows as output rows are ever in flight at once (about 2 when shrinking).
+ */
+#include "frame_internal.h"
+#include "model.h"
+#include "resample.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_MIN 1024 /* pixels converted at a time, at least */
+
+typedef struct stream {
+	mnv2_frame_reader rd;
+	mnv2_rect r;           /* the region, in frame pixels */
+	int dw, dh, need_h, need_v;
+	mnv2_coeffs ch, cv;
+	uint8_t *chunk;        /* converted pixels [cb, ce) of the current row (region x) */
+	uint32_t chunk_px;
+	uint8_t *hrow;         /* one horizontally filtered row, dw * 3 bytes */
+	int32_t *acc;          /* k_rows accumulator rows of dw * 3 */
+	int k_rows;
+} stream;
+
+/* Row sy of the region, filtered horizontally into out (dw * 3 bytes). */
+static void filter_row(stream *s, uint32_t sy, uint8_t *out)
+{
+	if (!s->need_h) {
+		mnv2_frame_read(&s->rd, s->r.y + sy, s->r.x, s->r.width, out);
+		return;
+	}
+	const mnv2_coeffs *c = &s->ch;
+	uint32_t cb = 0, ce = 0;
+	for (int xx = 0; xx < s->dw; xx++) {
+		const int32_t *k = &c->k[(size_t)xx * c->ksize];
+		uint32_t xmin = (uint32_t)c->bounds[2 * xx], n = (uint32_t)c->bounds[2 * xx + 1];
+		if (xmin < cb || xmin + n > ce) { /* bounds only grow: slide the chunk on */
+			cb = xmin;
+			ce = s->r.width - cb < s->chunk_px ? s->r.width : cb + s->chunk_px;
+			mnv2_frame_read(&s->rd, s->r.y + sy, s->r.x + cb, ce - cb, s->chunk);
+		}
+		const uint8_t *p = s->chunk + (size_t)(xmin - cb) * 3;
+		int32_t s0 = 1 << (MNV2_RESAMPLE_BITS - 1), s1 = s0, s2 = s0;
+		for (uint32_t x = 0; x < n; x++, p += 3) {
+			s0 += p[0] * k[x];
+			s1 += p[1] * k[x];
+			s2 += p[2] * k[x];
+		}
+		out[3 * xx] = mnv2_clip8(s0);
+		out[3 * xx + 1] = mnv2_clip8(s1);
+		out[3 * xx + 2] = mnv2_clip8(s2);
+	}
+}
+
+static int ymin_of(const stream *s, int yy) { return s->cv.bounds[2 * yy]; }
+static int yend_of(const stream *s, int yy)
+{
+	return s->cv.bounds[2 * yy] + s->cv.bounds[2 * yy + 1];
+}
+
+/* The most output rows whose windows hold one source row (rows visited in order). */
+static int rows_in_flight(const stream *s)
+{
+	int k = 1, lo = 0, hi = 0, last = yend_of(s, s->dh - 1);
+	for (int r = ymin_of(s, 0); r < last; r++) { /* the same steps as run_2d() */
+		while (lo < hi && yend_of(s, lo) <= r)
+			lo++;
+		while (hi < s->dh && ymin_of(s, hi) <= r)
+			hi++;
+		k = hi - lo > k ? hi - lo : k;
+	}
+	return k;
+}
+
+static void acc_start(stream *s, int yy)
+{
+	int32_t *a = s->acc + (size_t)(yy % s->k_rows) * s->dw * 3;
+	for (size_t i = 0; i < (size_t)s->dw * 3; i++)
+		a[i] = 1 << (MNV2_RESAMPLE_BITS - 1);
+}
+
+static void acc_finish(stream *s, int yy, uint8_t *dst, size_t dst_stride)
+{
+	const int32_t *a = s->acc + (size_t)(yy % s->k_rows) * s->dw * 3;
+	uint8_t *o = dst + (size_t)yy * dst_stride;
+	for (size_t i = 0; i < (size_t)s->dw * 3; i++)
+		o[i] = mnv2_clip8(a[i]);
+}
+
+static void acc_add(stream *s, int yy, int r)
+{
+	int32_t *a = s->acc + (size_t)(yy % s->k_rows) * s->dw * 3;
+	int32_t w = s->cv.k[(size_t)yy * s->cv.ksize + (size_t)(r - ymin_of(s, yy))];
+	const uint8_t *h = s->hrow;
+	for (size_t i = 0; i < (size_t)s->dw * 3; i++)
+		a[i] += h[i] * w;
+}
+
+/* Both directions: stream the needed source rows through the accumulators. */
+static void run_2d(stream *s, uint8_t *dst, size_t dst_stride)
+{
+	int lo = 0, hi = 0, last = yend_of(s, s->dh - 1);
+	for (int r = ymin_of(s, 0); r < last; r++) {
+		while (lo < hi && yend_of(s, lo) <= r) /* all its rows are in */
+			acc_finish(s, lo++, dst, dst_stride);
+		while (hi < s->dh && ymin_of(s, hi) <= r)
+			acc_start(s, hi++);
+		if (lo == hi)
+			continue; /* no output row reads this source row */
+		filter_row(s, (uint32_t)r, s->hrow);
+		for (int yy = lo; yy < hi; yy++)
+			if (r < yend_of(s, yy)) /* false only for an empty window */
+				acc_add(s, yy, r);
+	}
+	for (; lo < s->dh; lo++) { /* rows whose windows end at the last row, or are empty */
+		if (lo >= hi)
+			acc_start(s, hi++);
+		acc_finish(s, lo, dst, dst_stride);
+	}
+}
+
+static int run(stream *s, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *dst,
+	       size_t dst_stride)
+{
+	int W = (int)s->r.width, H = (int)s->r.height;
+	if (mnv2_coeffs_make(&s->ch, W, x0, x1, s->dw) || mnv2_coeffs_make(&s->cv, H, y0, y1, s->dh))
+		return -1;
+	if (s->need_h) {
+		uint32_t want = (uint32_t)s->ch.ksize * 4 > CHUNK_MIN ? (uint32_t)s->ch.ksize * 4 : CHUNK_MIN;
+		s->chunk_px = want < (uint32_t)W ? want : (uint32_t)W;
+		if (!(s->chunk = malloc((size_t)s->chunk_px * 3)))
+			return -1;
+	}
+	if (!s->need_v) { /* rows map one to one (y0 = 0, dh = H) */
+		for (int y = 0; y < s->dh; y++)
+			filter_row(s, (uint32_t)y, dst + (size_t)y * dst_stride);
+		return 0;
+	}
+	s->k_rows = rows_in_flight(s);
+	s->hrow = malloc((size_t)s->dw * 3);
+	s->acc = malloc(sizeof(int32_t) * (size_t)s->k_rows * (size_t)s->dw * 3);
+	if (!s->hrow || !s->acc)
+		return -1;
+	run_2d(s, dst, dst_stride);
+	return 0;
+}
+
+int mnv2_resize_frame(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0, uint32_t y0,
+		      uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
+		      size_t dst_stride, mnv2_error *err)
+{
+	stream s = { .dw = (int)dst_w, .dh = (int)dst_h };
+	if (mnv2_frame_validate(f, err) || mnv2_frame_roi(f, roi, &s.r, err))
+		return -1;
+	if (!dst || dst_w == 0 || dst_h == 0 || dst_w > MNV2_RESAMPLE_MAX_DIM ||
+	    dst_h > MNV2_RESAMPLE_MAX_DIM || dst_stride < (size_t)dst_w * 3)
+		return mnv2_fail(err, "resize: bad output size %ux%u", dst_w, dst_h);
+	if (x0 >= x1 || y0 >= y1 || x1 > s.r.width || y1 > s.r.height)
+		return mnv2_fail(err, "resize: box [%u,%u)x[%u,%u) outside the %ux%u image", x0, x1,
+				 y0, y1, s.r.width, s.r.height);
+	/* The same shortcuts as resample.c: an identity direction is not filtered. */
+	s.need_h = dst_w != s.r.width || x0 || x1 != dst_w;
+	s.need_v = dst_h != s.r.height || y0 || y1 != dst_h;
+	mnv2_frame_reader_init(&s.rd, f);
+	int rc = run(&s, x0, y0, x1, y1, dst, dst_stride);
+	mnv2_coeffs_free(&s.ch);
+	mnv2_coeffs_free(&s.cv);
+	free(s.chunk);
+	free(s.hrow);
+	free(s.acc);
+	return rc ? mnv2_fail(err, "resize: out of memory") : 0;
+}
