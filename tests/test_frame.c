@@ -304,7 +304,7 @@ START_TEST(validate_rejects_malformed_geometry)
 	ck_assert_int_eq(mnv2_frame_validate(&f, &e), 0);
 	g = f, g.len = 89;            /* one byte short: the UV plane overlaps the end */
 	expect_invalid(&g, "plane 1 (UV)");
-	expect_invalid(&g, "ends at byte 90, past the 89-byte buffer");
+	expect_invalid(&g, "3 rows of 10 bytes, stride 10, from offset 60 end at byte 90, past the 89-byte buffer");
 	g = f, g.stride[0] = 9;       /* stride too small */
 	expect_invalid(&g, "plane 0 (Y): stride 9 is less than the 10 bytes of a row");
 	g = f, g.stride[1] = 9;
@@ -317,9 +317,12 @@ START_TEST(validate_rejects_malformed_geometry)
 	expect_invalid(&g, "past the 90-byte buffer");
 	g = f, g.stride[1] = SIZE_MAX / 2; /* stride * rows overflows */
 	g.len = SIZE_MAX;
-	expect_invalid(&g, "overflows");
+	char want[128];
+	snprintf(want, sizeof want, "plane 1 (UV): 3 rows of stride %zu from offset 60 overflow",
+		 SIZE_MAX / 2);
+	expect_invalid(&g, want);
 	g = f, g.stride[0] = SIZE_MAX / 3, g.len = SIZE_MAX;
-	expect_invalid(&g, "overflows");
+	expect_invalid(&g, "overflow");
 	g = f, g.width = 0;
 	expect_invalid(&g, "width and height must be 1..65535");
 	g = f, g.height = 0;

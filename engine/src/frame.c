@@ -167,13 +167,13 @@ static int check_plane(const mnv2_frame *f, const fmt_desc *d, unsigned p, mnv2_
 			    __builtin_add_overflow(end_hi, (unsigned long long)row, &end_hi) ||
 			    __builtin_add_overflow(end_hi, (unsigned long long)off, &end_hi);
 		if (wraps)
-			return mnv2_fail(err, "frame %s %ux%u: plane %u (%s): offset %zu + %u rows "
-					 "of stride %zu overflows", fn, f->width, f->height, p, pn,
-					 off, rows, stride);
-		return mnv2_fail(err, "frame %s %ux%u: plane %u (%s): offset %zu + %u rows of "
-				 "stride %zu (the last %llu bytes) ends at byte %llu, past the "
-				 "%zu-byte buffer", fn, f->width, f->height, p, pn, off, rows,
-				 stride, (unsigned long long)row, end_hi, f->len);
+			return mnv2_fail(err, "frame %s %ux%u: plane %u (%s): %u rows of stride %zu "
+					 "from offset %zu overflow", fn, f->width, f->height, p, pn,
+					 rows, stride, off);
+		return mnv2_fail(err, "frame %s %ux%u: plane %u (%s): %u rows of %llu bytes, "
+				 "stride %zu, from offset %zu end at byte %llu, past the %zu-byte "
+				 "buffer", fn, f->width, f->height, p, pn, rows,
+				 (unsigned long long)row, stride, off, end_hi, f->len);
 	}
 	return 0;
 }

@@ -11,8 +11,9 @@
  *    plane's stride is at least its row size; offset + stride * (rows - 1) + row size of
  *    every plane is within len (the last row needs no padding); planes the format does not
  *    have are all zero. Planes may overlap each other (they are only read). Errors say
- *    what, which plane and why, e.g. "frame nv12 1920x1080: plane 1 (UV): offset 2073600 +
- *    539 rows of 1920 bytes + 1920 ends at byte 3110400, past the 3000000-byte buffer".
+ *    what, which plane and why, e.g. "frame nv12 1920x1080: plane 1 (UV): 540 rows of 1920
+ *    bytes, stride 1920, from offset 2073600 end at byte 3110400, past the 3000000-byte
+ *    buffer".
  *  - mnv2_preprocess_frame() converts and resizes in one pass into the input tensor (no
  *    full-size RGB copy): it gives exactly the bytes mnv2_preprocess() gives on the RGB888
  *    image mnv2_frame_to_rgb() makes of the region of interest. Scratch memory is
