@@ -1,13 +1,14 @@
 /* test_simd — every SIMD kernel path against the portable reference kernels, byte for byte.
  *
  *  - kernels: random convolutions (any kernel, stride, dilation, padding), 1x1 and
- *    fully-connected GEMMs, 3x3 depthwise convolutions and ADDs, uint8 and int8, odd and
+ *    fully-connected GEMMs, 3x3 depthwise convolutions, ADDs and pools, uint8 and int8, odd and
  *    tail channel counts, extreme zero points, scales (tiny, huge, rounding ties) and biases
  *    (wrapping), split in 1..4 parts as threads would run them: the path's output must equal
  *    the portable kernel's, and nothing may be written outside the output;
  *  - models: the synthetic models and the real ones in ../shared (skipped with a message
  *    when absent) run on the fastest path and on the portable path: all outputs equal; every
- *    convolution and ADD of the real models also runs alone on random inputs on both paths.
+ *    convolution, ADD and pool of the real models also runs alone on random inputs on both
+ *    paths.
  * On a CPU without a SIMD path the kernel tests say so and check the fallback only. */
 #include "kernels/simd.h"
 #include "model.h"
@@ -36,10 +37,12 @@ static char g_case[512];
 static void case_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void case_set(const char *fmt, ...)
 {
+	char buf[sizeof g_case];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(g_case, sizeof g_case, fmt, ap);
+	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	memcpy(g_case, buf, sizeof buf);
 }
 
 static void *xmalloc(size_t n)
@@ -239,15 +242,24 @@ static void describe_conv(const conv_case *c, int i)
 		 p->bias ? "yes" : "no");
 }
 
+/* The SIMD paths this CPU runs, checked one after the other (the portable path alone
+ * when there is none: the fallback must still give the same bytes). */
+static int first_path(void)
+{
+	return mnv2_cpu_path() > MNV2_KPATH_PORTABLE ? MNV2_KPATH_AVX2 : MNV2_KPATH_PORTABLE;
+}
+
 static void run_conv_cases(int dw, int kind, int n, uint32_t seed)
 {
 	uint32_t rng = seed;
-	int path = mnv2_cpu_path(), packed = 0;
+	int packed = 0;
 	for (int i = 0; i < n; i++) {
 		conv_case c;
 		make_conv(&rng, &c, dw, kind);
 		describe_conv(&c, i);
 		int nparts = test_rand_range(&rng, 1, 4);
+		int path = first_path() + i % (mnv2_cpu_path() - first_path() + 1);
+		case_set("%s path %s", g_case, mnv2_kernel_path_name((mnv2_kernel_path)path));
 		packed += check_conv(&c, path, nparts);
 		/* weights the SIMD path must take: every GEMM; 3x3 depthwise, multiplier 1 */
 		int expect = path > MNV2_KPATH_PORTABLE &&
@@ -262,7 +274,7 @@ static void run_conv_cases(int dw, int kind, int n, uint32_t seed)
 		}
 		free_conv(&c);
 	}
-	if (path == MNV2_KPATH_PORTABLE)
+	if (mnv2_cpu_path() == MNV2_KPATH_PORTABLE)
 		fprintf(stderr, "test_simd: this CPU has no SIMD path; fallback checked only\n");
 	else
 		CHECK(packed > 0, "no case ran a packed kernel");
@@ -360,8 +372,8 @@ static void make_add(uint32_t *rng, mnv2_add_params *p, int32_t da[4], int32_t d
 START_TEST(test_add)
 {
 	uint32_t rng = 0x7007u;
-	int path = mnv2_cpu_path();
 	for (int i = 0; i < 600; i++) {
+		int path = first_path() + i % (mnv2_cpu_path() - first_path() + 1);
 		mnv2_add_params p;
 		int32_t da[4], db[4];
 		make_add(&rng, &p, da, db);
@@ -389,16 +401,67 @@ START_TEST(test_add)
 END_TEST
 
 /* ------------------------------------------------------------------------------------ */
+/* Pooling                                                                               */
+
+START_TEST(test_pool)
+{
+	uint32_t rng = 0x8008u + (uint32_t)_i;
+	for (int i = 0; i < 500; i++) {
+		int path = first_path() + i % (mnv2_cpu_path() - first_path() + 1);
+		mnv2_pool_params p = { 0 };
+		int is_max = (int)(test_rand(&rng) % 2);
+		p.is_signed = (int)(test_rand(&rng) % 2);
+		p.batch = test_rand_range(&rng, 1, 2);
+		p.in_h = test_rand_range(&rng, 1, 12);
+		p.in_w = test_rand_range(&rng, 1, 12);
+		p.c = test_rand(&rng) % 4 ? test_rand_range(&rng, 1, 80) : test_rand_range(&rng, 1, 1300);
+		int global = test_rand(&rng) % 4 == 0;
+		p.k_h = global ? p.in_h : test_rand_range(&rng, 1, 4);
+		p.k_w = global ? p.in_w : test_rand_range(&rng, 1, 4);
+		p.stride_h = test_rand_range(&rng, 1, 3);
+		p.stride_w = test_rand_range(&rng, 1, 3);
+		p.pad_top = test_rand_range(&rng, 0, p.k_h);   /* may leave windows empty */
+		p.pad_left = test_rand_range(&rng, 0, p.k_w);
+		p.out_h = (p.in_h + 2 * p.pad_top - p.k_h) / p.stride_h + 1;
+		p.out_w = (p.in_w + 2 * p.pad_left - p.k_w) / p.stride_w + 1;
+		p.out_h = p.out_h < 1 ? 1 : p.out_h;
+		p.out_w = p.out_w < 1 ? 1 : p.out_w;
+		int32_t qmin = p.is_signed ? -128 : 0;
+		p.act_min = test_rand(&rng) % 2 ? qmin : test_rand_range(&rng, qmin, qmin + 200);
+		p.act_max = test_rand(&rng) % 2 ? qmin + 255 : test_rand_range(&rng, p.act_min, qmin + 255);
+		case_set("#%d %s %s b%d in %dx%dx%d k %dx%d s %d,%d pad %d,%d out %dx%d act [%d,%d]",
+			 i, is_max ? "max" : "avg", p.is_signed ? "int8" : "uint8", p.batch, p.in_h,
+			 p.in_w, p.c, p.k_h, p.k_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
+			 p.out_h, p.out_w, p.act_min, p.act_max);
+		size_t nin = (size_t)p.batch * p.in_h * p.in_w * p.c;
+		size_t n = (size_t)p.batch * p.out_h * p.out_w * p.c;
+		uint8_t *x = random_bytes(&rng, nin), *want = guarded(n), *got = guarded(n);
+		(is_max ? mnv2_maxpool : mnv2_avgpool)(&p, x, want);
+		int nparts = test_rand_range(&rng, 1, 4);
+		for (int part = 0; part < nparts; part++)
+			mnv2_pool_exec(&p, is_max, path, x, got, part, nparts);
+		guard_check(got, n);
+		compare(want, got, n, is_max ? "maxpool" : "avgpool");
+		free(x);
+		free(want - GUARD);
+		free(got - GUARD);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
 /* Models                                                                                */
 
-/* Runs m on its own path and on the portable path with the same inputs; all outputs must
- * be equal. */
-static void compare_paths(const mnv2_model *m, const uint8_t *input, size_t len, uint32_t seed)
+/* Runs m on `path` and on the portable path with the same inputs; all outputs must be
+ * equal. */
+static void compare_path(const mnv2_model *m, int path, const uint8_t *input, size_t len,
+			 uint32_t seed)
 {
 	mnv2_error err;
 	mnv2_context *fast = mnv2_context_create(m, &err), *ref = mnv2_context_create(m, &err);
 	CHECK(fast && ref, "%s", err.msg);
 	CHECK(mnv2_context_kernel_path(fast) == mnv2_model_kernel_path(m), "context path");
+	CHECK(mnv2_context_set_kernel_path(fast, (mnv2_kernel_path)path, &err) == 0, "%s", err.msg);
 	CHECK(mnv2_context_set_kernel_path(ref, MNV2_PATH_PORTABLE, &err) == 0, "%s", err.msg);
 	for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
 		size_t n;
@@ -415,11 +478,19 @@ static void compare_paths(const mnv2_model *m, const uint8_t *input, size_t len,
 		const uint8_t *a = mnv2_context_output(ref, i, &n1), *b = mnv2_context_output(fast, i, &n2);
 		CHECK(n1 == n2, "output sizes differ");
 		char what[64];
-		snprintf(what, sizeof what, "output %d", i);
+		snprintf(what, sizeof what, "path %s, output %d",
+			 mnv2_kernel_path_name((mnv2_kernel_path)path), i);
 		compare(a, b, n1, what);
 	}
 	mnv2_context_free(fast);
 	mnv2_context_free(ref);
+}
+
+/* Every path the model can run against the portable one. */
+static void compare_paths(const mnv2_model *m, const uint8_t *input, size_t len, uint32_t seed)
+{
+	for (int path = first_path(); path <= (int)mnv2_model_kernel_path(m); path++)
+		compare_path(m, path, input, len, seed);
 }
 
 START_TEST(test_synthetic_models)
@@ -444,25 +515,38 @@ START_TEST(test_synthetic_models)
 }
 END_TEST
 
-/* Every convolution and ADD of m, alone on random inputs, on both paths. */
+static void compare_ops_on(const mnv2_model *m, int path, uint32_t seed);
+
+/* Every convolution, ADD and pool of m, alone on random inputs, on every path. */
 static void compare_ops(const mnv2_model *m, uint32_t seed)
 {
+	for (int path = first_path(); path <= m->kpath; path++)
+		compare_ops_on(m, path, seed);
+}
+
+static void compare_ops_on(const mnv2_model *m, int path, uint32_t seed)
+{
 	uint32_t rng = seed;
-	int path = m->kpath, packed = 0;
+	int packed = 0;
 	void *work = m->work_bytes ? aligned_alloc(64, (m->work_bytes + 63) / 64 * 64) : NULL;
 	for (int i = 0; i < m->nops; i++) {
 		const mnv2_op *op = &m->ops[i];
 		const mnv2_tensor *in = &m->tensors[op->in[0]], *out = &m->tensors[op->out[0]];
 		if (op->kind != MNV2_OP_CONV && op->kind != MNV2_OP_DWCONV && op->kind != MNV2_OP_FC &&
-		    op->kind != MNV2_OP_ADD)
+		    op->kind != MNV2_OP_ADD && op->kind != MNV2_OP_AVGPOOL && op->kind != MNV2_OP_MAXPOOL)
 			continue;
-		case_set("%s operator %d (%s)", m->name, i, op->name);
+		case_set("%s operator %d (%s) path %s", m->name, i, op->name,
+			 mnv2_kernel_path_name((mnv2_kernel_path)path));
 		uint8_t *x = random_bytes(&rng, in->bytes);
 		uint8_t *y = op->kind == MNV2_OP_ADD ? random_bytes(&rng, m->tensors[op->in[1]].bytes) : NULL;
 		uint8_t *want = guarded(out->bytes), *got = guarded(out->bytes);
 		if (op->kind == MNV2_OP_ADD) {
 			mnv2_add(&op->k.add, x, y, want);
 			mnv2_add_exec(&op->k.add, path, x, y, got, 0, 1);
+		} else if (op->kind == MNV2_OP_AVGPOOL || op->kind == MNV2_OP_MAXPOOL) {
+			int is_max = op->kind == MNV2_OP_MAXPOOL;
+			(is_max ? mnv2_maxpool : mnv2_avgpool)(&op->k.pool, x, want);
+			mnv2_pool_exec(&op->k.pool, is_max, path, x, got, 0, 1);
 		} else {
 			int dw = op->kind == MNV2_OP_DWCONV;
 			const void *w = m->tensors[op->in[1]].data;
@@ -580,6 +664,7 @@ static Suite *simd_suite(void)
 	tcase_add_loop_test(tc, test_dw_any, 0, 2);
 	tcase_add_test(tc, test_pack_refuses_nonfinite);
 	tcase_add_test(tc, test_add);
+	tcase_add_loop_test(tc, test_pool, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("models");
 	tcase_set_timeout(tc, 600);

@@ -155,10 +155,8 @@ static void run_op(mnv2_context *c, const mnv2_op *op)
 		mnv2_add_exec(&op->k.add, c->path, x, cdata(c, op->in[1]), y, 0, 1);
 		break;
 	case MNV2_OP_AVGPOOL:
-		mnv2_avgpool(&op->k.pool, x, y);
-		break;
 	case MNV2_OP_MAXPOOL:
-		mnv2_maxpool(&op->k.pool, x, y);
+		mnv2_pool_exec(&op->k.pool, op->kind == MNV2_OP_MAXPOOL, c->path, x, y, 0, 1);
 		break;
 	case MNV2_OP_MEAN:
 		mnv2_mean_hw(&op->k.mean, x, y);

@@ -211,6 +211,7 @@ int prep_pool(prep *p)
 		return -1;
 	prep_act_range(out, o->act, &k->act_min, &k->act_max);
 	p->op->kind = p->op->builtin == 1 ? MNV2_OP_AVGPOOL : MNV2_OP_MAXPOOL;
+	p->m->kpath = mnv2_cpu_path(); /* pooling needs no packing */
 	p->op->macs = (uint64_t)out->count * (uint64_t)k->k_h * (uint64_t)k->k_w;
 	return 0;
 }

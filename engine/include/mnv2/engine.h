@@ -107,7 +107,9 @@ typedef enum mnv2_kernel_path {
 	MNV2_PATH_PORTABLE = 0,
 	MNV2_PATH_AVX2 = 1,      /* x86-64 with AVX2 */
 } mnv2_kernel_path;
-const char *mnv2_kernel_path_name(mnv2_kernel_path p);   /* "portable", "avx2" */
+/* "portable", "avx2". Paths are ordered: each newer one needs the CPU features of the
+ * older ones. */
+const char *mnv2_kernel_path_name(mnv2_kernel_path p);
 /* Parses a name given by mnv2_kernel_path_name(); -1 when unknown. */
 int mnv2_kernel_path_parse(const char *name, mnv2_kernel_path *out);
 mnv2_kernel_path mnv2_model_kernel_path(const mnv2_model *m);

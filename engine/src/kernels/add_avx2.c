@@ -4,6 +4,9 @@
  * suffices and gives the same value: the multipliers are below 2^21 + 1 and the shift at
  * most 30, so bias + a * a_mult + b * b_mult = 2^(shift-1) + a_mult (a - a_zp) +
  * b_mult (b - b_zp) and every partial sum lies within 3 * 2^29 in magnitude. */
+/* Built with -mavx2 by engine/meson.build; a build that compiles every engine source
+ * without it (scripts/fuzz.sh) gets an empty unit, and dispatch.c never calls in here. */
+#ifdef __AVX2__
 #include "simd.h"
 #include "avx2_util.h"
 
@@ -62,3 +65,7 @@ void mnv2_add_avx2(const mnv2_add_params *p, const void *a, const void *b, void 
 	else
 		add_impl(&k, pa, pb, po, i1 - i0, 0);
 }
+
+#else
+typedef int mnv2_add_avx2_unavailable; /* ISO C forbids an empty translation unit */
+#endif

@@ -1,9 +1,17 @@
 /* avx2_util — helpers shared by the AVX2 kernels (include only from files built with
- * -mavx2). The requantization rounds exactly as mnv2_requant_fp32() (requant.h):
- * int32 -> float (round to nearest-even), one float32 multiply, clamp to
- * [qmin - zp, qmax - zp] written as the scalar code's comparisons (max(lo, f) is
- * `lo > f ? lo : f`), cvtps (round to nearest-even under the default MXCSR, as lrintf),
- * plus zp. The packers keep non-finite scales off these kernels, so no NaN arises. */
+ * -mavx2).
+ *
+ * Requantization, equal to mnv2_requant_fp32() (requant.h) for every int32 acc: the scalar
+ * code computes f = (float)acc * scale (int32 -> float rounds to nearest-even, as
+ * cvtepi32_ps; one float32 multiply, as mul_ps), clamps f to [lo, hi] = [qmin - zp,
+ * qmax - zp], rounds with lrintf (nearest-even, as cvtps_epi32 under the default MXCSR) and
+ * adds zp. rq_round() + rq_finish16() compute: f clamped from above only (min(hi, f)),
+ * rounded, narrowed to int16 with saturation, zp added with saturation, and clamped from
+ * below in int16 at qmin. When f >= lo every step is exact and equals the scalar code's.
+ * When f < lo (lo an integer), the rounded value is <= lo, cvtps gives INT32_MIN below
+ * -2^31 and the saturations only move values further down, so the final max() yields
+ * qmin = lo + zp, as the scalar clamp does. The packers keep non-finite scales off these
+ * kernels, so f is never NaN. */
 #ifndef MNV2_AVX2_UTIL_H
 #define MNV2_AVX2_UTIL_H
 
@@ -13,33 +21,30 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef struct rq_consts {
-	__m256 lo, hi;
-	__m256i zp;
-} rq_consts;
+typedef struct rq16_consts {
+	__m256 hi;               /* qmax - zp */
+	__m256i zp, qmin;        /* as 16 int16 */
+} rq16_consts;
 
-static inline rq_consts rq_init(int32_t zp, int32_t qmin, int32_t qmax)
+static inline rq16_consts rq16_init(int32_t zp, int32_t qmin, int32_t qmax)
 {
-	rq_consts c;
-	c.lo = _mm256_set1_ps((float)(qmin - zp));
+	rq16_consts c;
 	c.hi = _mm256_set1_ps((float)(qmax - zp));
-	c.zp = _mm256_set1_epi32(zp);
+	c.zp = _mm256_set1_epi16((short)zp);
+	c.qmin = _mm256_set1_epi16((short)qmin);
 	return c;
 }
 
-static MNV2_ALWAYS_INLINE __m256i rq_fp32(__m256i acc, __m256 scale, const rq_consts *c)
+/* round(min(hi, acc * scale)) as int32 (see above). */
+static MNV2_ALWAYS_INLINE __m256i rq_round(__m256i acc, __m256 scale, const rq16_consts *c)
 {
-	__m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
-	f = _mm256_max_ps(c->lo, f);
-	f = _mm256_min_ps(c->hi, f);
-	return _mm256_add_epi32(_mm256_cvtps_epi32(f), c->zp);
+	return _mm256_cvtps_epi32(_mm256_min_ps(c->hi, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale)));
 }
 
-/* 8 int32 already inside the output type's range -> 8 bytes in the low half. */
-static MNV2_ALWAYS_INLINE __m128i narrow8(__m256i v, int s)
+/* int16 from rq_round() values (narrowed with saturation) -> the output values. */
+static MNV2_ALWAYS_INLINE __m256i rq_finish16(__m256i v, const rq16_consts *c)
 {
-	__m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-	return s ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+	return _mm256_max_epi16(_mm256_adds_epi16(v, c->zp), c->qmin);
 }
 
 /* 2 x 8 int32 -> 16 bytes, a's then b's. */

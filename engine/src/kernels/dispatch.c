@@ -9,10 +9,11 @@ int mnv2_cpu_path(void)
 {
 #if defined(MNV2_HAVE_AVX2) && defined(__x86_64__)
 	__builtin_cpu_init(); /* idempotent; needed when called before constructors run */
-	if (__builtin_cpu_supports("avx2"))
-		return MNV2_KPATH_AVX2;
-#endif
+	/* "avx2" includes the OS's YMM state check (xgetbv) */
+	return __builtin_cpu_supports("avx2") ? MNV2_KPATH_AVX2 : MNV2_KPATH_PORTABLE;
+#else
 	return MNV2_KPATH_PORTABLE;
+#endif
 }
 
 const char *mnv2_kernel_path_name(mnv2_kernel_path p)
@@ -30,6 +31,7 @@ int mnv2_kernel_path_parse(const char *name, mnv2_kernel_path *out)
 		*out = MNV2_PATH_PORTABLE;
 	else if (!strcmp(name, "avx2"))
 		*out = MNV2_PATH_AVX2;
+
 	else
 		return -1;
 	return 0;
@@ -64,7 +66,7 @@ void mnv2_conv_exec(const mnv2_conv_params *p, int depthwise, const mnv2_conv_pa
 	}
 	if (path >= MNV2_KPATH_AVX2 && pk && pk->kind == MNV2_PACK_DW3 && depthwise) {
 		split(rows, part, nparts, &lo, &hi);
-		mnv2_dw3_avx2(p, pk, in, out, (int)lo, (int)hi);
+		mnv2_dw3_avx2(p, pk, in, out, work, (int)lo, (int)hi);
 		return;
 	}
 #else
@@ -108,4 +110,20 @@ void mnv2_add_exec(const mnv2_add_params *p, int path, const void *a, const void
 	(void)path;
 #endif
 	mnv2_add_range(p, a, b, out, lo, hi);
+}
+
+void mnv2_pool_exec(const mnv2_pool_params *p, int is_max, int path, const void *in,
+		    void *out, int part, int nparts)
+{
+	size_t lo, hi;
+	split((size_t)p->batch * (size_t)p->out_h, part, nparts, &lo, &hi);
+#ifdef MNV2_HAVE_AVX2
+	if (path >= MNV2_KPATH_AVX2) {
+		mnv2_pool_avx2(p, is_max, in, out, (int)lo, (int)hi);
+		return;
+	}
+#else
+	(void)path;
+#endif
+	mnv2_pool_rows(p, is_max, in, out, (int)lo, (int)hi);
 }

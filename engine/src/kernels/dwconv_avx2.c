@@ -1,87 +1,161 @@
 /* dwconv_avx2 — 3x3 depthwise convolution (depth multiplier 1, any stride and padding) on
  * AVX2, 16 channels at a time.
  *
- * The nine taps' inputs are widened to int16 and interleaved in pairs of taps
- * (_mm256_unpack{lo,hi}_epi16), so one _mm256_madd_epi16 with the packed pair of weights
- * (pack.c) adds two taps' products per channel in int32. Unpacking leaves channels in the
- * order lo = 0-3, 8-11 and hi = 4-7, 12-15; bias and scale are packed in that order, and
- * _mm256_packs_epi32(lo, hi) restores 0-15. Taps outside the input read the packed row of
- * x_zp, which the folded bias correction cancels. */
+ * For a block of 16 channels, a "pair row" P(r) holds, for every input column the output
+ * row needs, input rows r and r + 1 widened to int16 and interleaved per channel
+ * (_mm256_unpack{lo,hi}_epi16), rows outside the input reading x_zp. Output row oy, whose
+ * taps read rows r, r + 1, r + 2 (r = oy * stride - pad), is P(r) . (w[0][kx], w[1][kx]) +
+ * P(r + 2) . (w[2][kx], 0) over kx: 12 _mm256_madd_epi16 per 16 outputs, reading the pair
+ * rows straight from memory. A small ring keeps the pair rows of the block, each built once
+ * (stride 1: P(r + 2) of this row is P(r) two rows on).
+ *
+ * Unpacking leaves channels in the order lo = 0-3, 8-11 and hi = 4-7, 12-15; the packed
+ * weights, bias and scale (pack.c) use that order and _mm256_packs_epi32(lo, hi) restores
+ * 0-15. Padded taps read x_zp, which the folded bias correction cancels. */
+/* Built with -mavx2 by engine/meson.build; a build that compiles every engine source
+ * without it (scripts/fuzz.sh) gets an empty unit, and dispatch.c never calls in here. */
+#ifdef __AVX2__
 #include "simd.h"
 #include "avx2_util.h"
 
 #define BLK MNV2_DW_BLOCK
+#define RING MNV2_DW_RING
 
-static MNV2_ALWAYS_INLINE void dw_block(const uint8_t *const tap[9], size_t c,
-					const int16_t *w, const int32_t *bias,
-					const float *scale, const rq_consts *rc, uint8_t *dst,
-					int n, int s)
+typedef struct dw_geom {
+	const mnv2_conv_params *p;
+	const mnv2_conv_packed *pk;
+	const uint8_t *in;
+	int ix_lo, ncol;          /* input columns ix_lo .. ix_lo + ncol - 1 */
+	__m256i zp;               /* x_zp as 16 int16 */
+} dw_geom;
+
+/* 16 channels at src (n of them valid, the rest read as 0), widened. */
+static MNV2_ALWAYS_INLINE __m256i load16(const uint8_t *src, int n, int s)
 {
-	__m256i lo = _mm256_load_si256((const __m256i *)(const void *)bias);
-	__m256i hi = _mm256_load_si256((const __m256i *)(const void *)(bias + 8));
-#pragma GCC unroll 5
-	for (int pair = 0; pair < 5; pair++) {
-		__m256i x0 = widen16(tap[2 * pair] + c, s);
-		__m256i x1 = pair < 4 ? widen16(tap[2 * pair + 1] + c, s) : _mm256_setzero_si256();
-		const __m256i *wp = (const __m256i *)(const void *)(w + pair * 32);
-		lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1),
-							    _mm256_load_si256(wp)));
-		hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1),
-							    _mm256_load_si256(wp + 1)));
-	}
-	lo = rq_fp32(lo, _mm256_load_ps(scale), rc);
-	hi = rq_fp32(hi, _mm256_load_ps(scale + 8), rc);
-	__m256i w16 = _mm256_packs_epi32(lo, hi); /* channels 0-7 | 8-15 */
-	__m128i a = _mm256_castsi256_si128(w16), b = _mm256_extracti128_si256(w16, 1);
-	store_n(dst, s ? _mm_packs_epi16(a, b) : _mm_packus_epi16(a, b), n);
+	if (n == BLK)
+		return widen16(src, s);
+	uint8_t t[BLK] = { 0 };
+	memcpy(t, src, (size_t)n);
+	return widen16(t, s);
 }
 
-static void dw_pixel(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
-		     const uint8_t *const tap[9], const rq_consts *rc, uint8_t *dst, int s)
+/* Channels [c0, c0 + n) of input row iy of image b, or NULL when the row is padding. */
+static const uint8_t *row_at(const dw_geom *g, int b, int iy, int c0)
 {
-	int c = p->in_c, full = c / BLK, tail = c % BLK;
-	for (int blk = 0; blk < full; blk++)
-		dw_block(tap, (size_t)blk * BLK, pk->w + (size_t)blk * 160, pk->bias + blk * BLK,
-			 pk->scale + blk * BLK, rc, dst + (size_t)blk * BLK, BLK, s);
-	if (tail) {
-		uint8_t buf[9][BLK] = { { 0 } };
-		const uint8_t *t2[9];
-		for (int t = 0; t < 9; t++) {
-			memcpy(buf[t], tap[t] + (size_t)full * BLK, (size_t)tail);
-			t2[t] = buf[t];
+	const mnv2_conv_params *p = g->p;
+	if (iy < 0 || iy >= p->in_h)
+		return NULL;
+	return g->in + ((size_t)b * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w *
+			       (size_t)p->in_c + (size_t)c0;
+}
+
+/* P(r) of image b for channels [c0, c0 + n): ncol x (lo, hi). */
+static MNV2_ALWAYS_INLINE void pair_row(const dw_geom *g, int b, int r, int c0, int n,
+					__m256i *dst, int s)
+{
+	const mnv2_conv_params *p = g->p;
+	const uint8_t *r0 = row_at(g, b, r, c0), *r1 = row_at(g, b, r + 1, c0);
+	size_t step = (size_t)p->in_c;
+	for (int col = 0; col < g->ncol; col++) {
+		int ix = g->ix_lo + col, inside = ix >= 0 && ix < p->in_w;
+		__m256i x0 = inside && r0 ? load16(r0 + (size_t)ix * step, n, s) : g->zp;
+		__m256i x1 = inside && r1 ? load16(r1 + (size_t)ix * step, n, s) : g->zp;
+		_mm256_store_si256(dst + 2 * col, _mm256_unpacklo_epi16(x0, x1));
+		_mm256_store_si256(dst + 2 * col + 1, _mm256_unpackhi_epi16(x0, x1));
+	}
+}
+
+typedef struct ring {
+	int row[RING];            /* input row r held by each slot; INT32_MIN: empty */
+	int next;
+	__m256i *buf;             /* RING slots of ncol x 2 vectors */
+} ring;
+
+/* P(r), built into the oldest slot unless held; never evicts `keep`. */
+static MNV2_ALWAYS_INLINE const __m256i *get_row(const dw_geom *g, ring *rg, int b, int r,
+						const __m256i *keep, int c0, int n, int s)
+{
+	for (int i = 0; i < RING; i++)
+		if (rg->row[i] == r)
+			return rg->buf + (size_t)i * 2 * (size_t)g->ncol;
+	int i = rg->next;
+	if (rg->buf + (size_t)i * 2 * (size_t)g->ncol == keep)
+		i = (i + 1) % RING;
+	rg->next = (i + 1) % RING;
+	rg->row[i] = r;
+	__m256i *dst = rg->buf + (size_t)i * 2 * (size_t)g->ncol;
+	pair_row(g, b, r, c0, n, dst, s);
+	return dst;
+}
+
+/* One output row of 16 channels from pair rows a = P(r) and c = P(r + 2). */
+static MNV2_ALWAYS_INLINE void out_row(const dw_geom *g, const __m256i *a, const __m256i *c,
+				       const __m256i *w, const int32_t *bias,
+				       const float *scale, const rq16_consts *rc, uint8_t *dst,
+				       int n, int s)
+{
+	const mnv2_conv_params *p = g->p;
+	size_t step = (size_t)p->in_c;
+	__m256i b0 = _mm256_load_si256((const __m256i *)(const void *)bias);
+	__m256i b1 = _mm256_load_si256((const __m256i *)(const void *)(bias + 8));
+	__m256 s0 = _mm256_load_ps(scale), s1 = _mm256_load_ps(scale + 8);
+	for (int ox = 0; ox < p->out_w; ox++, dst += step) {
+		const __m256i *pa = a + 2 * (size_t)ox * (size_t)p->stride_w;
+		const __m256i *pc = c + 2 * (size_t)ox * (size_t)p->stride_w;
+		__m256i lo = b0, hi = b1;
+#pragma GCC unroll 3
+		for (int kx = 0; kx < 3; kx++) {
+			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pa[2 * kx], w[4 * kx]));
+			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pa[2 * kx + 1], w[4 * kx + 1]));
+			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pc[2 * kx], w[4 * kx + 2]));
+			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pc[2 * kx + 1], w[4 * kx + 3]));
 		}
-		dw_block(t2, 0, pk->w + (size_t)full * 160, pk->bias + full * BLK,
-			 pk->scale + full * BLK, rc, dst + (size_t)full * BLK, tail, s);
+		__m256i w16 = _mm256_packs_epi32(rq_round(lo, s0, rc), rq_round(hi, s1, rc));
+		w16 = rq_finish16(w16, rc); /* channels 0-7 | 8-15 */
+		__m128i x = _mm256_castsi256_si128(w16), y = _mm256_extracti128_si256(w16, 1);
+		store_n(dst, s ? _mm_packs_epi16(x, y) : _mm_packus_epi16(x, y), n);
+	}
+}
+
+static MNV2_ALWAYS_INLINE void dw_rows(const dw_geom *g, __m256i *work, uint8_t *out, int y0,
+				       int y1, int s)
+{
+	const mnv2_conv_params *p = g->p;
+	const mnv2_conv_packed *pk = g->pk;
+	rq16_consts rc = rq16_init(p->out_zp, p->act_min, p->act_max);
+	size_t row_bytes = (size_t)p->out_w * (size_t)p->in_c;
+	for (int blk = 0; blk < pk->npanels; blk++) {
+		int c0 = blk * BLK, n = p->in_c - c0 < BLK ? p->in_c - c0 : BLK;
+		const __m256i *w = (const __m256i *)(const void *)(pk->w + (size_t)blk * 12 * 16);
+		ring rg = { .next = 0, .buf = work };
+		int cur_b = -1;
+		for (int y = y0; y < y1; y++) {
+			int b = y / p->out_h, oy = y % p->out_h;
+			if (b != cur_b) { /* pair rows of another image */
+				for (int i = 0; i < RING; i++)
+					rg.row[i] = INT32_MIN;
+				cur_b = b;
+			}
+			int r = oy * p->stride_h - p->pad_top;
+			const __m256i *a = get_row(g, &rg, b, r, NULL, c0, n, s);
+			const __m256i *c = get_row(g, &rg, b, r + 2, a, c0, n, s);
+			out_row(g, a, c, w, pk->bias + c0, pk->scale + c0, &rc,
+				out + (size_t)y * row_bytes + (size_t)c0, n, s);
+		}
 	}
 }
 
 void mnv2_dw3_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
-		   void *out, int y0, int y1)
+		   void *out, void *work, int y0, int y1)
 {
-	const uint8_t *x = in;
-	uint8_t *o = out;
-	size_t c = (size_t)p->in_c;
-	rq_consts rc = rq_init(p->out_zp, p->act_min, p->act_max);
-	for (int y = y0; y < y1; y++) {
-		int b = y / p->out_h, oy = y % p->out_h;
-		for (int ox = 0; ox < p->out_w; ox++) {
-			const uint8_t *tap[9];
-			for (int ky = 0; ky < 3; ky++) {
-				int iy = oy * p->stride_h - p->pad_top + ky;
-				for (int kx = 0; kx < 3; kx++) {
-					int ix = ox * p->stride_w - p->pad_left + kx;
-					int ok = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-					tap[ky * 3 + kx] =
-						ok ? x + (((size_t)b * (size_t)p->in_h + (size_t)iy) *
-								  (size_t)p->in_w + (size_t)ix) * c
-						   : pk->zrow;
-				}
-			}
-			uint8_t *dst = o + ((size_t)y * (size_t)p->out_w + (size_t)ox) * c;
-			if (p->is_signed)
-				dw_pixel(p, pk, tap, &rc, dst, 1);
-			else
-				dw_pixel(p, pk, tap, &rc, dst, 0);
-		}
-	}
+	dw_geom g = { .p = p, .pk = pk, .in = in, .ix_lo = -p->pad_left, .ncol = pk->ncol,
+		      .zp = _mm256_set1_epi16((short)p->in_zp) };
+	if (p->is_signed)
+		dw_rows(&g, work, out, y0, y1, 1);
+	else
+		dw_rows(&g, work, out, y0, y1, 0);
 }
+
+#else
+typedef int mnv2_dwconv_avx2_unavailable; /* ISO C forbids an empty translation unit */
+#endif

@@ -7,6 +7,9 @@
  * gives 8 channels' two products summed in int32 (|x| <= 255, |w - w_zp| <= 255: no
  * overflow); accumulators wrap like the portable uint32 sums. Register block: MR=4 pixels x
  * up to 3 panels (24 channels) = 12 accumulators. */
+/* Built with -mavx2 by engine/meson.build; a build that compiles every engine source
+ * without it (scripts/fuzz.sh) gets an empty unit, and dispatch.c never calls in here. */
+#ifdef __AVX2__
 #include "simd.h"
 #include "avx2_util.h"
 
@@ -28,36 +31,92 @@ static void widen_row(int16_t *dst, const uint8_t *src, int n, int s)
 		dst[i] = s ? (int16_t)(int8_t)src[i] : (int16_t)src[i];
 }
 
-/* Row of A for output pixel q (over batch * out_h * out_w). */
-static void a_row(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const uint8_t *in,
-		  size_t q, int16_t *dst)
+/* n bytes -> n int16 in whole vectors: may write up to 15 int16 past dst + n (the A row's
+ * slack, or the next segment, written later) and read past src + n up to `end`. */
+static MNV2_ALWAYS_INLINE void widen_seg(int16_t *dst, const uint8_t *src, int n,
+					 const uint8_t *end, int s)
 {
-	int s = p->is_signed;
-	if (pk->direct) {
-		widen_row(dst, in + q * (size_t)pk->k, pk->k, s);
-	} else {
-		size_t plane = (size_t)p->out_h * (size_t)p->out_w;
-		int b = (int)(q / plane), oy = (int)(q % plane / (size_t)p->out_w);
-		int ox = (int)(q % (size_t)p->out_w), c = p->in_c;
-		int16_t zp = (int16_t)p->in_zp;
-		for (int ky = 0; ky < p->k_h; ky++) {
-			int iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
-			for (int kx = 0; kx < p->k_w; kx++) {
-				int ix = ox * p->stride_w - p->pad_left + kx * p->dil_w;
-				int16_t *d = dst + ((size_t)ky * (size_t)p->k_w + (size_t)kx) * (size_t)c;
-				if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-					for (int i = 0; i < c; i++)
-						d[i] = zp;
-				} else {
-					size_t at = (((size_t)b * (size_t)p->in_h + (size_t)iy) *
-							     (size_t)p->in_w + (size_t)ix) * (size_t)c;
-					widen_row(d, in + at, c, s);
-				}
-			}
+	int i = 0;
+	for (; i < n && src + i + 16 <= end; i += 16)
+		_mm256_storeu_si256((__m256i *)(void *)(dst + i), widen16(src + i, s));
+	for (; i < n; i++)
+		dst[i] = s ? (int16_t)(int8_t)src[i] : (int16_t)src[i];
+}
+
+static void fill16(int16_t *dst, int n, int16_t v)
+{
+	for (int i = 0; i < n; i++)
+		dst[i] = v;
+}
+
+/* Output pixel coordinates, advanced one pixel at a time. */
+typedef struct pos {
+	int b, oy, ox;
+} pos;
+
+static void pos_next(const mnv2_conv_params *p, pos *q)
+{
+	if (++q->ox == p->out_w) {
+		q->ox = 0;
+		if (++q->oy == p->out_h) {
+			q->oy = 0;
+			q->b++;
 		}
 	}
-	if (pk->k % 2)
-		dst[pk->k] = 0; /* its weight is zero; keeps the pair defined */
+}
+
+/* im2col row of the output pixel at q: [ky][kx][c], padded taps = x_zp. */
+static MNV2_ALWAYS_INLINE void im2col_row(const mnv2_conv_params *p, const uint8_t *in,
+					  const uint8_t *end, pos q, int16_t *dst, int s)
+{
+	int c = p->in_c, kw = p->k_w;
+	int16_t zp = (int16_t)p->in_zp;
+	int ix0 = q.ox * p->stride_w - p->pad_left;
+	int whole = p->dil_w == 1 && ix0 >= 0 && ix0 + kw <= p->in_w;
+	for (int ky = 0; ky < p->k_h; ky++) {
+		int iy = q.oy * p->stride_h - p->pad_top + ky * p->dil_h;
+		int16_t *d = dst + (size_t)ky * (size_t)kw * (size_t)c;
+		if (iy < 0 || iy >= p->in_h) {
+			fill16(d, kw * c, zp);
+			continue;
+		}
+		const uint8_t *row = in + ((size_t)q.b * (size_t)p->in_h + (size_t)iy) *
+						  (size_t)p->in_w * (size_t)c;
+		if (whole) { /* the kernel row's taps are contiguous */
+			widen_seg(d, row + (size_t)ix0 * (size_t)c, kw * c, end, s);
+			continue;
+		}
+		for (int kx = 0; kx < kw; kx++) {
+			int ix = ix0 + kx * p->dil_w;
+			if (ix < 0 || ix >= p->in_w)
+				fill16(d + kx * c, c, zp);
+			else
+				widen_seg(d + kx * c, row + (size_t)ix * (size_t)c, c, end, s);
+		}
+	}
+}
+
+/* Channels of one output pixel from nv (1..3) rq_round() vectors: n <= 8 nv bytes. */
+static MNV2_ALWAYS_INLINE void store_row(uint8_t *dst, const __m256i *q, int nv, int n,
+					 const rq16_consts *rc, int s)
+{
+	/* packs: [q0 0-3, q1 0-3 | q0 4-7, q1 4-7]; bytes: dwords q0lo q1lo q2lo q2lo |
+	 * q0hi q1hi q2hi q2hi, put in order by the dword permutation */
+	__m256i w01 = rq_finish16(_mm256_packs_epi32(q[0], nv > 1 ? q[1] : q[0]), rc);
+	__m256i w2 = nv > 2 ? rq_finish16(_mm256_packs_epi32(q[2], q[2]), rc) : w01;
+	__m256i b = s ? _mm256_packs_epi16(w01, w2) : _mm256_packus_epi16(w01, w2);
+	b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+	if (n == nv * NR && nv == 1) {
+		_mm_storel_epi64((__m128i *)(void *)dst, _mm256_castsi256_si128(b));
+	} else if (n == nv * NR) {
+		_mm_storeu_si128((__m128i *)(void *)dst, _mm256_castsi256_si128(b));
+		if (nv == 3)
+			_mm_storel_epi64((__m128i *)(void *)(dst + 16), _mm256_extracti128_si256(b, 1));
+	} else {
+		uint8_t t[32];
+		_mm256_storeu_si256((__m256i *)(void *)t, b);
+		memcpy(dst, t, (size_t)n);
+	}
 }
 
 /* mr x nv block: rows of A at a (stride astride int16), panels at w (stride pstride
@@ -89,15 +148,19 @@ static MNV2_ALWAYS_INLINE void block(const mnv2_conv_params *p, const mnv2_conv_
 				acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(x, wv[v]));
 		}
 	}
-	rq_consts rc = rq_init(p->out_zp, p->act_min, p->act_max);
+	rq16_consts rc = rq16_init(p->out_zp, p->act_min, p->act_max);
+	__m256 sc[3];
 #pragma GCC unroll 3
-	for (int v = 0; v < nv; v++) {
-		int c = c0 + v * NR, n = p->out_c - c < NR ? p->out_c - c : NR;
-		__m256 sc = _mm256_load_ps(pk->scale + c);
+	for (int v = 0; v < nv; v++)
+		sc[v] = _mm256_load_ps(pk->scale + c0 + v * NR);
+	int n = p->out_c - c0 < nv * NR ? p->out_c - c0 : nv * NR;
 #pragma GCC unroll 4
-		for (int r = 0; r < mr; r++)
-			store_n(out + (size_t)r * (size_t)p->out_c + (size_t)c,
-				narrow8(rq_fp32(acc[r][v], sc, &rc), s), n);
+	for (int r = 0; r < mr; r++) {
+		__m256i q[3];
+#pragma GCC unroll 3
+		for (int v = 0; v < nv; v++)
+			q[v] = rq_round(acc[r][v], sc[v], &rc);
+		store_row(out + (size_t)r * (size_t)p->out_c + (size_t)c0, q, nv, n, &rc, s);
 	}
 }
 
@@ -128,16 +191,37 @@ static void dispatch(const mnv2_conv_params *p, const mnv2_conv_packed *pk, cons
 	}
 }
 
+static void fill_a(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const uint8_t *in,
+		   size_t px, pos *q, int mr, int16_t *a, size_t astride)
+{
+	int s = p->is_signed;
+	const uint8_t *end = in + (size_t)p->batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+	for (int r = 0; r < mr; r++) {
+		int16_t *dst = a + (size_t)r * astride;
+		if (pk->direct)
+			widen_row(dst, in + (px + (size_t)r) * (size_t)pk->k, pk->k, s);
+		else if (s)
+			im2col_row(p, in, end, *q, dst, 1);
+		else
+			im2col_row(p, in, end, *q, dst, 0);
+		if (pk->k % 2)
+			dst[pk->k] = 0; /* its weight is zero; keeps the pair defined */
+		pos_next(p, q);
+	}
+}
+
 void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 			 const void *in, void *out, void *work, size_t px0, size_t px1)
 {
 	int16_t *a = work;
 	size_t astride = (size_t)pk->astride * 2, pstride = (size_t)pk->kpairs * 2 * NR;
+	size_t plane = (size_t)p->out_h * (size_t)p->out_w;
+	pos q = { (int)(px0 / plane), (int)(px0 % plane / (size_t)p->out_w),
+		  (int)(px0 % (size_t)p->out_w) };
 	uint8_t *o = out;
 	for (size_t px = px0; px < px1; px += MR) {
 		int mr = px1 - px < MR ? (int)(px1 - px) : MR;
-		for (int r = 0; r < mr; r++)
-			a_row(p, pk, in, px + (size_t)r, a + (size_t)r * astride);
+		fill_a(p, pk, in, px, &q, mr, a, astride);
 		uint8_t *orow = o + px * (size_t)p->out_c;
 		for (int pn = 0; pn < pk->npanels;) {
 			int left = pk->npanels - pn;
@@ -148,3 +232,7 @@ void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 		}
 	}
 }
+
+#else
+typedef int mnv2_gemm_avx2_unavailable; /* ISO C forbids an empty translation unit */
+#endif

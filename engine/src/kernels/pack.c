@@ -77,7 +77,7 @@ static mnv2_conv_packed *pack_gemm(const mnv2_conv_params *p, const void *w)
 	pk->kind = MNV2_PACK_GEMM;
 	pk->k = (int)k;
 	pk->kpairs = kpairs;
-	pk->astride = (kpairs + 7) / 8 * 8;
+	pk->astride = (kpairs + 8 + 7) / 8 * 8; /* >= 16 int16 of slack for im2col's stores */
 	pk->direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
 		     p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h &&
 		     p->out_w == p->in_w;
@@ -96,16 +96,17 @@ static int dw_lane_channel(int half, int lane)
 	return (lane < 4 ? lane : lane + 4) + (half ? 4 : 0);
 }
 
-/* DW3: per 16-channel block, 5 tap pairs (0,1) (2,3) (4,5) (6,7) (8,-) x 2 halves x
- * 8 lanes x 2 int16; bias and scale per block as [half][lane]. */
+/* DW3: per 16-channel block, for kx = 0..2: the pair (w[0][kx], w[1][kx]) and the pair
+ * (w[2][kx], 0), each as a lo and a hi vector of 8 lanes x 2 int16 (12 vectors); bias and
+ * scale per block as [half][lane]. */
 static mnv2_conv_packed *pack_dw3(const mnv2_conv_params *p, const void *w)
 {
 	int c = p->out_c, nb = (c + MNV2_DW_BLOCK - 1) / MNV2_DW_BLOCK;
 	size_t nch = (size_t)nb * MNV2_DW_BLOCK;
-	size_t sizes[4] = { (size_t)nb * 5 * 2 * 16 * sizeof(int16_t), nch * sizeof(int32_t),
-			    nch * sizeof(float), nch };
-	uint8_t *arr[4];
-	mnv2_conv_packed *pk = alloc_packed(sizes, 4, arr);
+	size_t sizes[3] = { (size_t)nb * 12 * 16 * sizeof(int16_t), nch * sizeof(int32_t),
+			    nch * sizeof(float) };
+	uint8_t *arr[3];
+	mnv2_conv_packed *pk = alloc_packed(sizes, 3, arr);
 	if (!pk)
 		return NULL;
 	int16_t *pw = (int16_t *)(void *)arr[0];
@@ -121,22 +122,23 @@ static mnv2_conv_packed *pack_dw3(const mnv2_conv_params *p, const void *w)
 				uint32_t sum = 0;
 				for (int t = 0; t < 9; t++) {
 					int32_t v = wval(p, w, (size_t)t * (size_t)c + (size_t)ch);
-					size_t pair = (size_t)t / 2, e = (size_t)t % 2;
-					pw[(((size_t)b * 5 + pair) * 2 + (size_t)half) * 16 +
-					   (size_t)lane * 2 + e] = (int16_t)v;
+					size_t ky = (size_t)t / 3, kx = (size_t)t % 3;
+					size_t vec = 4 * kx + (ky == 2 ? 2 : 0) + (size_t)half;
+					size_t e = ky == 1 ? 1 : 0;
+					pw[((size_t)b * 12 + vec) * 16 + (size_t)lane * 2 + e] = (int16_t)v;
 					sum += (uint32_t)v;
 				}
 				uint32_t bv = p->bias ? (uint32_t)p->bias[ch] : 0;
 				bias[slot] = (int32_t)(bv - (uint32_t)p->in_zp * sum);
 				scale[slot] = p->scale[ch];
 			}
-	memset(arr[3], (int)(uint8_t)p->in_zp, nch);
 	pk->kind = MNV2_PACK_DW3;
 	pk->npanels = nb;
+	pk->ncol = (p->out_w - 1) * p->stride_w + 3;
 	pk->w = pw;
 	pk->bias = bias;
 	pk->scale = scale;
-	pk->zrow = arr[3];
+	pk->work_bytes = (size_t)MNV2_DW_RING * (size_t)pk->ncol * 64;
 	return pk;
 }
 
@@ -144,7 +146,7 @@ int mnv2_conv_pack(const mnv2_conv_params *p, int depthwise, int path, const voi
 		   mnv2_conv_packed **out)
 {
 	*out = NULL;
-	if (path != MNV2_KPATH_AVX2 || p->out_c < 1 || !scales_finite(p))
+	if (path < MNV2_KPATH_AVX2 || p->out_c < 1 || !scales_finite(p))
 		return 0;
 	/* packed int16 weights take about twice the file's bytes: bounded */
 	uint64_t k = (uint64_t)p->k_h * (uint64_t)p->k_w * (uint64_t)p->in_c;
@@ -154,7 +156,8 @@ int mnv2_conv_pack(const mnv2_conv_params *p, int depthwise, int path, const voi
 	if (!depthwise)
 		*out = pack_gemm(p, w);
 	else if (p->depth_mult == 1 && p->in_c == p->out_c && p->k_h == 3 && p->k_w == 3 &&
-		 p->dil_h == 1 && p->dil_w == 1)
+		 p->dil_h == 1 && p->dil_w == 1 &&
+		 (uint64_t)p->out_w * (uint64_t)p->stride_w <= MNV2_DW_MAX_COLS)
 		*out = pack_dw3(p, w);
 	else
 		return 0;

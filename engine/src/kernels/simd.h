@@ -23,6 +23,8 @@ enum { MNV2_KPATH_PORTABLE = 0, MNV2_KPATH_AVX2 = 1 };
 #define MNV2_GEMM_MR 4
 #define MNV2_GEMM_NR 8
 #define MNV2_DW_BLOCK 16
+#define MNV2_DW_RING 4       /* pair rows kept per channel block */
+#define MNV2_DW_MAX_COLS (1 << 14) /* bounds the pair rows: RING x cols x 64 bytes */
 /* Shapes beyond these stay on the portable path (bounds the workspace and packed bytes). */
 #define MNV2_PACK_MAX_K (1 << 16)
 #define MNV2_PACK_MAX_BYTES ((size_t)256 << 20)
@@ -34,18 +36,18 @@ typedef struct mnv2_conv_packed {
 	mnv2_pack_kind kind;
 	int k;               /* GEMM: k_h * k_w * in_c */
 	int kpairs;          /* GEMM: (k + 1) / 2, int16 pairs per row */
-	int astride;         /* GEMM: int32 pairs between rows of the A block (>= kpairs) */
+	int astride;         /* GEMM: int32 pairs between rows of the A block (>= kpairs + 8) */
 	int direct;          /* GEMM: 1x1, stride 1, no padding: A rows are input pixels */
 	int npanels;         /* GEMM: ceil(out_c / 8) panels; DW3: ceil(c / 16) blocks */
-	const int16_t *w;    /* GEMM: [panel][kpair][8 channels][2]; DW3: see dwconv_avx2.c */
+	int ncol;            /* DW3: input columns an output row reads (incl. padding) */
+	const int16_t *w;    /* GEMM: [panel][kpair][8 channels][2]; DW3: see pack_dw3() */
 	const int32_t *bias; /* corrected bias, per padded channel (DW3: permuted) */
 	const float *scale;  /* per padded channel (DW3: permuted) */
-	const uint8_t *zrow; /* DW3: in_c bytes (padded to 16) of x_zp, read for padded taps */
 	size_t work_bytes;   /* per-thread workspace the kernel needs */
 	size_t bytes;        /* size of the allocation */
 } mnv2_conv_packed;
 
-/* Fastest path this CPU supports (cpuid through __builtin_cpu_supports on x86-64). */
+/* Fastest path this CPU (and this build) supports: cpuid on x86-64. */
 int mnv2_cpu_path(void);
 
 /* Packs weights for `path` (depthwise = 1 for DEPTHWISE_CONV_2D). *out = NULL when the
@@ -63,23 +65,29 @@ void mnv2_conv_exec(const mnv2_conv_params *p, int depthwise, const mnv2_conv_pa
 		    int nparts);
 void mnv2_add_exec(const mnv2_add_params *p, int path, const void *a, const void *b,
 		   void *out, int part, int nparts);
+void mnv2_pool_exec(const mnv2_pool_params *p, int is_max, int path, const void *in,
+		    void *out, int part, int nparts);
 
-/* Ranges of the portable kernels (conv.c, add.c): output rows [y0, y1) over batch*out_h;
- * elements [i0, i1) of the flattened output for ADD. */
+/* Ranges of the portable kernels (conv.c, add.c, pool.c): output rows [y0, y1) over
+ * batch * out_h; for ADD, rows [r0, r1) of out_dims[3] elements over the first three dims. */
 void mnv2_conv2d_rows(const mnv2_conv_params *p, const void *in, const void *w, void *out,
 		      int y0, int y1);
 void mnv2_dwconv2d_rows(const mnv2_conv_params *p, const void *in, const void *w, void *out,
 			int y0, int y1);
 void mnv2_add_range(const mnv2_add_params *p, const void *a, const void *b, void *out,
-		    size_t i0, size_t i1);
+		    size_t r0, size_t r1);
+void mnv2_pool_rows(const mnv2_pool_params *p, int is_max, const void *in, void *out, int y0,
+		    int y1);
 
 /* AVX2 kernels (x86-64 only; compiled with -mavx2). */
 void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 			 const void *in, void *out, void *work, size_t px0, size_t px1);
 void mnv2_dw3_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
-		   void *out, int y0, int y1);
+		   void *out, void *work, int y0, int y1);
 /* Contiguous (non-broadcasting) ADD of elements [i0, i1). */
 void mnv2_add_avx2(const mnv2_add_params *p, const void *a, const void *b, void *out,
 		   size_t i0, size_t i1);
+void mnv2_pool_avx2(const mnv2_pool_params *p, int is_max, const void *in, void *out, int y0,
+		    int y1);
 
 #endif
