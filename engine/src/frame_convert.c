@@ -32,6 +32,8 @@ void mnv2_frame_reader_init(mnv2_frame_reader *r, const mnv2_frame *f)
 {
 	const int32_t *c = coefs[f->matrix == MNV2_MATRIX_BT709][f->range == MNV2_RANGE_FULL];
 	r->f = f;
+	r->y0 = c[0];
+	r->cy = c[1];
 	r->crv = c[2];
 	r->cgu = c[3];
 	r->cgv = c[4];

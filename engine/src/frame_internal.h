@@ -15,7 +15,7 @@ int mnv2_rect_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out
 #define MNV2_CLIP_SIZE 1088  /* covers every sum of the four coefficient tables */
 typedef struct mnv2_frame_reader {
 	const mnv2_frame *f;
-	int32_t crv, cgu, cgv, cbu;
+	int32_t y0, cy, crv, cgu, cgv, cbu;  /* the coefficient table row */
 	int32_t luma[256];               /* cy * (Y - y0) + rounding + bias, 14-bit */
 	uint8_t clip[MNV2_CLIP_SIZE];    /* clip[i] = clamp(i - MNV2_CLIP_BIAS, 0, 255) */
 } mnv2_frame_reader;
@@ -24,5 +24,11 @@ void mnv2_frame_reader_init(mnv2_frame_reader *r, const mnv2_frame *f);
 /* Pixels [x0, x0 + n) of frame row y (frame coordinates, inside the frame) as RGB888. */
 void mnv2_frame_read(const mnv2_frame_reader *r, uint32_t y, uint32_t x0, uint32_t n,
 		     uint8_t *rgb);
+
+/* mnv2_resize_frame() with the SIMD loops (where built: SSE2 on x86-64) allowed (simd 1)
+ * or not (0); both give the same bytes, which the tests check. */
+int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
+			   uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w,
+			   uint32_t dst_h, size_t dst_stride, int simd, mnv2_error *err);
 
 #endif

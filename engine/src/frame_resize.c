@@ -13,13 +13,15 @@
  * rows as output rows are ever in flight at once (about 2 when shrinking).
  */
 #include "frame_internal.h"
+#include "frame_simd.h"
 #include "model.h"
 #include "resample.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_MIN 1024 /* pixels converted at a time, at least */
+#define CHUNK_MIN 512 /* pixels converted at a time, at least */
+#define SIMD_MAX_TAPS 1024 /* beyond, the split weights' int32 sums could overflow */
 
 typedef struct stream {
 	mnv2_frame_reader rd;
@@ -31,7 +33,113 @@ typedef struct stream {
 	uint8_t *hrow;         /* one horizontally filtered row, dw * 3 bytes */
 	int32_t *acc;          /* k_rows accumulator rows of dw * 3 */
 	int k_rows;
+	/* SIMD horizontal filter: planar int16 channels of the chunk (chunk_px + kpad each,
+	 * the tail read with zero weights) and the weights split in 11-bit halves. */
+	int simd, kpad;
+	int16_t *pl[3], *whi, *wlo;
 } stream;
+
+#if MNV2_FRAME_SIMD
+static void deinterleave(const uint8_t *rgb, uint32_t n, int16_t *R, int16_t *G, int16_t *B)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		R[i] = rgb[3 * i];
+		G[i] = rgb[3 * i + 1];
+		B[i] = rgb[3 * i + 2];
+	}
+}
+
+/* Pixels [x0, x0 + n) of frame row y into the planar channels: YUV formats eight at a
+ * time in SSE2, RGB formats (and the ends) through the scalar reader. */
+static void read_planar(stream *s, uint32_t y, uint32_t x0, uint32_t n)
+{
+	const mnv2_frame *f = s->rd.f;
+	int16_t *R = s->pl[0], *G = s->pl[1], *B = s->pl[2];
+	uint32_t x = x0, end = x0 + n, i = 0;
+	mnv2_frame_format fmt = f->format;
+	int packed = fmt == MNV2_FRAME_YUYV || fmt == MNV2_FRAME_UYVY;
+	if (fmt != MNV2_FRAME_NV12 && fmt != MNV2_FRAME_NV21 && fmt != MNV2_FRAME_I420 && !packed) {
+		mnv2_frame_read(&s->rd, y, x0, n, s->chunk);
+		deinterleave(s->chunk, n, R, G, B);
+		return;
+	}
+	const uint8_t *yp = f->data + f->offset[0] + (size_t)y * f->stride[0];
+	const uint8_t *c1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
+	const uint8_t *c2 = f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2];
+	const __m128i zero = _mm_setzero_si128(), c128 = _mm_set1_epi16(128);
+	const __m128i lo8 = _mm_set1_epi16(0xff);
+	if (x & 1) { /* an odd first pixel shares its chroma with the one before */
+		mnv2_frame_read(&s->rd, y, x, 1, s->chunk);
+		deinterleave(s->chunk, 1, R, G, B);
+		x++, i++;
+	}
+	for (; packed && x + 8 <= end; x += 8, i += 8) {
+		/* 16 bytes, 8 pixels: Y U Y V ... (YUYV) or U Y V Y ... (UYVY) */
+		__m128i p = _mm_loadu_si128((const __m128i *)(const void *)(yp + 2 * (size_t)x));
+		__m128i even = _mm_and_si128(p, lo8), odd = _mm_srli_epi16(p, 8);
+		__m128i y16 = fmt == MNV2_FRAME_YUYV ? even : odd;
+		__m128i uv = _mm_sub_epi16(fmt == MNV2_FRAME_YUYV ? odd : even, c128);
+		mnv2_yuv8_sse2(&s->rd, y16, uv, R + i, G + i, B + i);
+	}
+	for (; !packed && x + 8 <= end; x += 8, i += 8) {
+		__m128i y8 = _mm_loadl_epi64((const __m128i *)(const void *)(yp + x)), uv8;
+		if (fmt == MNV2_FRAME_I420) {
+			int32_t u4, v4;
+			memcpy(&u4, c1 + x / 2, 4);
+			memcpy(&v4, c2 + x / 2, 4);
+			uv8 = _mm_unpacklo_epi8(_mm_cvtsi32_si128(u4), _mm_cvtsi32_si128(v4));
+		} else {
+			uv8 = _mm_loadl_epi64((const __m128i *)(const void *)(c1 + x));
+		}
+		__m128i uv = _mm_sub_epi16(_mm_unpacklo_epi8(uv8, zero), c128);
+		if (fmt == MNV2_FRAME_NV21) /* V U pairs: swap to U V */
+			uv = _mm_shufflehi_epi16(_mm_shufflelo_epi16(uv, 0xb1), 0xb1);
+		mnv2_yuv8_sse2(&s->rd, _mm_unpacklo_epi8(y8, zero), uv, R + i, G + i, B + i);
+	}
+	if (x < end) {
+		mnv2_frame_read(&s->rd, y, x, end - x, s->chunk);
+		deinterleave(s->chunk, end - x, R + i, G + i, B + i);
+	}
+}
+
+static void filter_row_simd(stream *s, uint32_t sy, uint8_t *out)
+{
+	const mnv2_coeffs *c = &s->ch;
+	uint32_t cb = 0, ce = 0;
+	for (int xx = 0; xx < s->dw; xx++) {
+		uint32_t xmin = (uint32_t)c->bounds[2 * xx], n = (uint32_t)c->bounds[2 * xx + 1];
+		if (xmin < cb || xmin + n > ce) {
+			cb = xmin;
+			ce = s->r.width - cb < s->chunk_px ? s->r.width : cb + s->chunk_px;
+			read_planar(s, s->r.y + sy, s->r.x + cb, ce - cb);
+		}
+		size_t off = xmin - cb, w = (size_t)xx * (size_t)s->kpad;
+		mnv2_dot3_sse2(s->pl[0] + off, s->pl[1] + off, s->pl[2] + off, s->whi + w,
+			       s->wlo + w, s->kpad, out + 3 * xx);
+	}
+}
+
+/* Splits the weights for mnv2_dot3_sse2() and makes the planar chunk; 0, or -1. */
+static int simd_setup(stream *s)
+{
+	const mnv2_coeffs *c = &s->ch;
+	s->kpad = (c->ksize + 7) & ~7;
+	size_t nw = (size_t)s->dw * (size_t)s->kpad;
+	s->whi = calloc(nw, sizeof(int16_t));
+	s->wlo = calloc(nw, sizeof(int16_t));
+	for (int p = 0; p < 3; p++)
+		s->pl[p] = calloc((size_t)s->chunk_px + (size_t)s->kpad, sizeof(int16_t));
+	if (!s->whi || !s->wlo || !s->pl[0] || !s->pl[1] || !s->pl[2])
+		return -1;
+	for (int xx = 0; xx < s->dw; xx++)
+		for (int j = 0; j < c->ksize; j++) { /* weights are >= 0 and <= 2^22 */
+			int32_t w = c->k[(size_t)xx * c->ksize + (size_t)j];
+			s->whi[(size_t)xx * s->kpad + (size_t)j] = (int16_t)(w >> 11);
+			s->wlo[(size_t)xx * s->kpad + (size_t)j] = (int16_t)(w & 2047);
+		}
+	return 0;
+}
+#endif
 
 /* Row sy of the region, filtered horizontally into out (dw * 3 bytes). */
 static void filter_row(stream *s, uint32_t sy, uint8_t *out)
@@ -40,6 +148,12 @@ static void filter_row(stream *s, uint32_t sy, uint8_t *out)
 		mnv2_frame_read(&s->rd, s->r.y + sy, s->r.x, s->r.width, out);
 		return;
 	}
+#if MNV2_FRAME_SIMD
+	if (s->simd) {
+		filter_row_simd(s, sy, out);
+		return;
+	}
+#endif
 	const mnv2_coeffs *c = &s->ch;
 	uint32_t cb = 0, ce = 0;
 	for (int xx = 0; xx < s->dw; xx++) {
@@ -62,6 +176,7 @@ static void filter_row(stream *s, uint32_t sy, uint8_t *out)
 		out[3 * xx + 2] = mnv2_clip8(s2);
 	}
 }
+
 
 static int ymin_of(const stream *s, int yy) { return s->cv.bounds[2 * yy]; }
 static int yend_of(const stream *s, int yy)
@@ -103,6 +218,12 @@ static void acc_add(stream *s, int yy, int r)
 	int32_t *a = s->acc + (size_t)(yy % s->k_rows) * s->dw * 3;
 	int32_t w = s->cv.k[(size_t)yy * s->cv.ksize + (size_t)(r - ymin_of(s, yy))];
 	const uint8_t *h = s->hrow;
+#if MNV2_FRAME_SIMD
+	if (s->simd && w >= 0 && w <= (1 << MNV2_RESAMPLE_BITS)) {
+		mnv2_acc_add_sse2(a, h, (size_t)s->dw * 3, w);
+		return;
+	}
+#endif
 	for (size_t i = 0; i < (size_t)s->dw * 3; i++)
 		a[i] += h[i] * w;
 }
@@ -141,6 +262,15 @@ static int run(stream *s, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, ui
 		s->chunk_px = want < (uint32_t)W ? want : (uint32_t)W;
 		if (!(s->chunk = malloc((size_t)s->chunk_px * 3)))
 			return -1;
+#if MNV2_FRAME_SIMD
+		s->simd = s->simd && s->ch.ksize <= SIMD_MAX_TAPS;
+		if (s->simd && simd_setup(s))
+			return -1;
+		if (s->simd) { /* the split copy replaces the int32 weights */
+			free(s->ch.k);
+			s->ch.k = NULL;
+		}
+#endif
 	}
 	if (!s->need_v) { /* rows map one to one (y0 = 0, dh = H) */
 		for (int y = 0; y < s->dh; y++)
@@ -156,11 +286,11 @@ static int run(stream *s, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, ui
 	return 0;
 }
 
-int mnv2_resize_frame(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0, uint32_t y0,
-		      uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
-		      size_t dst_stride, mnv2_error *err)
+int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
+			   uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w,
+			   uint32_t dst_h, size_t dst_stride, int simd, mnv2_error *err)
 {
-	stream s = { .dw = (int)dst_w, .dh = (int)dst_h };
+	stream s = { .dw = (int)dst_w, .dh = (int)dst_h, .simd = simd && MNV2_FRAME_SIMD };
 	if (mnv2_frame_validate(f, err) || mnv2_frame_roi(f, roi, &s.r, err))
 		return -1;
 	if (!dst || dst_w == 0 || dst_h == 0 || dst_w > MNV2_RESAMPLE_MAX_DIM ||
@@ -179,5 +309,17 @@ int mnv2_resize_frame(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0, ui
 	free(s.chunk);
 	free(s.hrow);
 	free(s.acc);
+	free(s.whi);
+	free(s.wlo);
+	for (int p = 0; p < 3; p++)
+		free(s.pl[p]);
 	return rc ? mnv2_fail(err, "resize: out of memory") : 0;
+}
+
+int mnv2_resize_frame(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0, uint32_t y0,
+		      uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
+		      size_t dst_stride, mnv2_error *err)
+{
+	return mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, dst, dst_w, dst_h, dst_stride, 1,
+				      err);
 }
