@@ -11,6 +11,9 @@
  * Scratch: the weights (out_w * taps_x + out_h * taps_y), one chunk of converted pixels
  * (at least taps_x, at most the region's width), one filtered row, and as many accumulator
  * rows as output rows are ever in flight at once (about 2 when shrinking).
+ *
+ * With SSE2 (frame_simd.h) the chunk is kept as planar int16 channels so the horizontal
+ * filter multiplies eight taps at a time, and YUV rows convert eight pixels at a time.
  */
 #include "frame_internal.h"
 #include "frame_simd.h"

@@ -18,7 +18,8 @@
  *    full-size RGB copy): it gives exactly the bytes mnv2_preprocess() gives on the RGB888
  *    image mnv2_frame_to_rgb() makes of the region of interest. Scratch memory is
  *    O(out_w * taps + out_h * taps + out_w * rows-in-flight), never proportional to the
- *    frame's area: 1920x1080 -> 300x300 needs under 64 KiB.
+ *    frame's area: 1920x1080 -> 300x300 needs under 64 KiB. On x86-64 the inner loops run
+ *    in SSE2 (every x86-64 CPU has it; no dispatch) and give the portable loops' bytes.
  *  - No global state: all functions may run concurrently.
  *
  * Planes (w x h pixels; cw = (w + 1) / 2, ch = (h + 1) / 2 — odd sizes round chroma up):
