@@ -457,7 +457,29 @@ START_TEST(roi_is_checked)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		ck_assert_int_eq(mnv2_frame_roi(&f, &bad[i], &r, &e), -1);
 		ck_assert_ptr_nonnull(strstr(e.msg, "region of interest"));
+		ck_assert_int_eq(mnv2_roi_check(8, 8, &bad[i], &r, &e), -1);
 	}
+	ck_assert_int_eq(mnv2_roi_check(8, 8, &(mnv2_rect){ 7, 7, 2, 1 }, &r, &e), -1);
+	ck_assert_str_eq(e.msg, "image: region of interest 2x1 at (7,7) is not inside the 8x8 image");
+	ck_assert_int_eq(mnv2_roi_check(8, 8, &(mnv2_rect){ 2, 3, 6, 5 }, &r, &e), 0);
+	ck_assert_int_eq(r.x + r.width, 8);
+	/* the RGB path takes regions too, with the same transform rule */
+	uint8_t img[8 * 8 * 3], t1[4 * 4 * 3], t2[4 * 4 * 3];
+	for (size_t i = 0; i < sizeof img; i++)
+		img[i] = (uint8_t)(i * 37);
+	mnv2_rgb_view v = { img, 8, 8, 24 }, sub = { img + 3 * 24 + 2 * 3, 6, 5, 24 };
+	mnv2_tensor_info in = { .name = "in", .type = MNV2_UINT8, .rank = 4,
+				.dims = { 1, 4, 4, 3 }, .bytes = sizeof t1 };
+	mnv2_transform tf1, tf2;
+	ck_assert_int_eq(mnv2_preprocess_roi(&v, &(mnv2_rect){ 2, 3, 6, 5 }, &in, NULL, t1,
+					     sizeof t1, &tf1, &e), 0);
+	ck_assert_int_eq(mnv2_preprocess(&sub, &in, NULL, t2, sizeof t2, &tf2, &e), 0);
+	ck_assert_int_eq(memcmp(t1, t2, sizeof t1), 0);
+	ck_assert_double_eq(tf1.offset_x, tf2.offset_x + 2);
+	ck_assert_double_eq(tf1.offset_y, tf2.offset_y + 3);
+	ck_assert_int_eq(tf1.src_w, 8);
+	ck_assert_int_eq(mnv2_preprocess_roi(&v, &(mnv2_rect){ 2, 3, 7, 5 }, &in, NULL, t1,
+					     sizeof t1, &tf1, &e), -1);
 }
 END_TEST
 

@@ -203,6 +203,12 @@ int mnv2_rect_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out
 	return 0;
 }
 
+int mnv2_roi_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out,
+		   mnv2_error *err)
+{
+	return mnv2_rect_check(w, h, roi, out, "image", err);
+}
+
 int mnv2_preprocess_frame(const mnv2_frame *f, const mnv2_rect *roi,
 			  const mnv2_tensor_info *in, const mnv2_preprocess_opts *opts,
 			  void *dst, size_t dst_len, mnv2_transform *tf, mnv2_error *err)

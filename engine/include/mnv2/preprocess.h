@@ -78,6 +78,13 @@ int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *input,
 		    const mnv2_preprocess_opts *opts, void *dst, size_t dst_len,
 		    mnv2_transform *tf, mnv2_error *err);
 
+/* Checks a region of interest of a w x h image: NULL or all zero means the whole image;
+ * otherwise width and height must be positive and the rectangle inside the image
+ * (overflow-safe). *out gets the region. Returns 0, or -1 with err ("image: region of
+ * interest 40x10 at (30,0) is not inside the 64x48 image"). */
+int mnv2_roi_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out,
+		   mnv2_error *err);
+
 /* mnv2_preprocess() on the region roi of src as if it were the whole image (NULL or all
  * zero: the whole image; otherwise a positive size inside src); tf maps to src's pixels. */
 int mnv2_preprocess_roi(const mnv2_rgb_view *src, const mnv2_rect *roi,
