@@ -5,6 +5,7 @@
  *    tail channel counts, extreme zero points, scales (tiny, huge, rounding ties) and biases
  *    (wrapping), split in 1..4 parts as threads would run them: the path's output must equal
  *    the portable kernel's, and nothing may be written outside the output;
+ *  - threads: every model on 2..7 intra-op threads gives the one-thread bytes, on every path;
  *  - models: the synthetic models and the real ones in ../shared (skipped with a message
  *    when absent) run on the fastest path and on the portable path: all outputs equal; every
  *    convolution, ADD and pool of the real models also runs alone on random inputs on both
@@ -605,6 +606,121 @@ START_TEST(test_real_models)
 END_TEST
 
 /* ------------------------------------------------------------------------------------ */
+/* Threads                                                                               */
+
+/* The same inputs on `threads` threads and on one, on every path: identical outputs. */
+static void compare_threads(const mnv2_model *m, int threads, uint32_t seed)
+{
+	mnv2_error err;
+	for (int path = MNV2_KPATH_PORTABLE; path <= (int)mnv2_model_kernel_path(m); path++) {
+		mnv2_context *one = mnv2_context_create(m, &err), *many = mnv2_context_create(m, &err);
+		CHECK(one && many, "%s", err.msg);
+		CHECK(mnv2_context_set_kernel_path(one, (mnv2_kernel_path)path, &err) == 0 &&
+			      mnv2_context_set_kernel_path(many, (mnv2_kernel_path)path, &err) == 0 &&
+			      mnv2_context_set_threads(many, threads, &err) == 0,
+		      "%s", err.msg);
+		CHECK(mnv2_context_threads(many) == threads, "thread count");
+		for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
+			size_t n;
+			uint8_t *d = mnv2_context_input(one, i, &n);
+			uint32_t rng = seed + (uint32_t)i;
+			for (size_t k = 0; k < n; k++)
+				d[k] = (uint8_t)test_rand(&rng);
+			memcpy(mnv2_context_input(many, i, NULL), d, n);
+		}
+		for (int round = 0; round < 2; round++) { /* the pool is reused */
+			CHECK(mnv2_context_run(one, &err) == 0, "%s", err.msg);
+			CHECK(mnv2_context_run(many, &err) == 0, "%s", err.msg);
+			for (int i = 0; i < mnv2_model_num_outputs(m); i++) {
+				size_t n1, n2;
+				const uint8_t *a = mnv2_context_output(one, i, &n1);
+				const uint8_t *b = mnv2_context_output(many, i, &n2);
+				char what[96];
+				snprintf(what, sizeof what, "%d threads, path %s, output %d", threads,
+					 mnv2_kernel_path_name((mnv2_kernel_path)path), i);
+				CHECK(n1 == n2, "%s: sizes differ", what);
+				compare(a, b, n1, what);
+			}
+		}
+		mnv2_context_free(one);
+		mnv2_context_free(many);
+	}
+}
+
+START_TEST(test_threads_synthetic)
+{
+	static const enum synth_kind kinds[] = { SYNTH_MNV2_UINT8, SYNTH_MNV2_INT8PC,
+						 SYNTH_SSDLITE_HEAD };
+	static const int counts[] = { 2, 3, 4, 7 };
+	for (int k = 0; k < 3; k++) {
+		uint8_t *buf;
+		size_t len;
+		mnv2_error err;
+		ck_assert_int_eq(synth_model(kinds[k], 5, NULL, &buf, &len), 0);
+		mnv2_model *m = mnv2_model_load_buffer(buf, len, "synth", 0, &err);
+		ck_assert_msg(m != NULL, "%s", err.msg);
+		for (int t = 0; t < 4; t++) {
+			case_set("synthetic model kind %d, %d threads", k, counts[t]);
+			compare_threads(m, counts[t], 31 * (uint32_t)t + 1);
+		}
+		mnv2_model_free(m);
+		free(buf);
+	}
+}
+END_TEST
+
+START_TEST(test_threads_real)
+{
+	const char *shared = test_shared_dir();
+	if (!shared) {
+		fprintf(stderr, "test_simd: ../shared is absent; real models skipped\n");
+		return;
+	}
+	char path[1024];
+	mnv2_error err;
+	snprintf(path, sizeof path, "%s/models/%s.tflite", shared, real_models[_i][0]);
+	mnv2_model *m = mnv2_model_load(path, &err);
+	if (!m) {
+		fprintf(stderr, "test_simd: %s: %s; skipped\n", path, err.msg);
+		return;
+	}
+	for (int t = 2; t <= 3; t++) {
+		case_set("%s, %d threads", real_models[_i][0], t);
+		compare_threads(m, t, 7 + (uint32_t)t);
+	}
+	mnv2_model_free(m);
+}
+END_TEST
+
+START_TEST(test_threads_api)
+{
+	uint8_t *buf;
+	size_t len;
+	mnv2_error err;
+	ck_assert_int_eq(synth_model(SYNTH_MNV2_UINT8, 2, NULL, &buf, &len), 0);
+	mnv2_model *m = mnv2_model_load_buffer(buf, len, "synth", 0, &err);
+	ck_assert_ptr_nonnull(m);
+	mnv2_context *c = mnv2_context_create(m, &err);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(mnv2_context_threads(c), 1);
+	ck_assert_int_eq(mnv2_context_set_threads(c, 0, &err), -1);
+	ck_assert_msg(strstr(err.msg, "0 threads requested") != NULL, "%s", err.msg);
+	ck_assert_int_eq(mnv2_context_set_threads(c, 65, &err), -1);
+	ck_assert_int_eq(mnv2_context_threads(c), 1);
+	/* grow, shrink, regrow, run in between; free with threads started */
+	static const int seq[] = { 4, 2, 2, 1, 3, 64 };
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(mnv2_context_set_threads(c, seq[i], &err), 0);
+		ck_assert_int_eq(mnv2_context_threads(c), seq[i]);
+		ck_assert_int_eq(mnv2_context_run(c, &err), 0);
+	}
+	mnv2_context_free(c);
+	mnv2_model_free(m);
+	free(buf);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------ */
 /* API                                                                                   */
 
 START_TEST(test_path_api)
@@ -671,6 +787,12 @@ static Suite *simd_suite(void)
 	tcase_add_test(tc, test_path_api);
 	tcase_add_test(tc, test_synthetic_models);
 	tcase_add_loop_test(tc, test_real_models, 0, 4);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("threads");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_threads_api);
+	tcase_add_test(tc, test_threads_synthetic);
+	tcase_add_loop_test(tc, test_threads_real, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }

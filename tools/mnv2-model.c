@@ -415,8 +415,8 @@ static void bench_print_json(const mnv2_model *m, const mnv2_context *c, const c
 	       "\"latency_ms\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"mean\":%.4f},"
 	       "\"macs\":%llu,\"gmac_per_s\":%.3f,\"arena_bytes\":%zu,\"workspace_bytes\":%zu,"
 	       "\"param_bytes\":%zu,\"peak_rss_bytes\":%ld",
-	       mnv2_kernel_path_name(mnv2_context_kernel_path(c)), a->threads, a->iterations,
-	       a->warmup, r->min, r->median, r->p90, r->p99, r->mean, (unsigned long long)macs,
+	       mnv2_kernel_path_name(mnv2_context_kernel_path(c)), mnv2_context_threads(c),
+	       a->iterations, a->warmup, r->min, r->median, r->p90, r->p99, r->mean, (unsigned long long)macs,
 	       gmacs(macs, r->median), mnv2_model_arena_bytes(m), mnv2_model_workspace_bytes(m),
 	       mnv2_model_param_bytes(m), r->peak_rss_kib * 1024);
 	if (r->op_ms) {
@@ -445,8 +445,8 @@ static void bench_print_text(const mnv2_model *m, const mnv2_context *c, const c
 	uint64_t macs = mnv2_model_macs(m);
 	printf("model: %s\n", mnv2_model_name(m));
 	printf("path: %s  threads: %d  iterations: %d  warmup: %d\n",
-	       mnv2_kernel_path_name(mnv2_context_kernel_path(c)), a->threads, a->iterations,
-	       a->warmup);
+	       mnv2_kernel_path_name(mnv2_context_kernel_path(c)), mnv2_context_threads(c),
+	       a->iterations, a->warmup);
 	printf("latency ms: min %.3f  median %.3f  p90 %.3f  p99 %.3f  mean %.3f\n", r->min,
 	       r->median, r->p90, r->p99, r->mean);
 	printf("MACs: %llu  GMAC/s (median): %.2f\n", (unsigned long long)macs,
@@ -477,14 +477,15 @@ static void bench_print_text(const mnv2_model *m, const mnv2_context *c, const c
 static int cmd_bench(const mnv2_model *m, const cli *a)
 {
 	bench_result r = { 0 };
-	if (a->threads != 1) {
-		fprintf(stderr, "mnv2-model: --threads %d: the engine runs one thread per inference\n",
-			a->threads);
-		return 2;
-	}
+	mnv2_error err;
 	mnv2_context *c = bench_context(m, a);
 	if (!c)
 		return 1;
+	if (mnv2_context_set_threads(c, a->threads, &err)) {
+		fprintf(stderr, "mnv2-model: %s\n", err.msg);
+		mnv2_context_free(c);
+		return 2;
+	}
 	int ret = bench_runs(c, a, mnv2_model_num_ops(m), &r);
 	if (!ret && a->json)
 		bench_print_json(m, c, a, &r);
@@ -550,7 +551,7 @@ int main(int argc, char **argv)
 		case 'T':
 		case 'N':
 		case 'W':
-			if (parse_number(optarg, o == 'W' ? 0 : 1, o == 'T' ? 256 : 1000000, &v))
+			if (parse_number(optarg, o == 'W' ? 0 : 1, o == 'T' ? 64 : 1000000, &v))
 				return 2;
 			*(o == 'T' ? &a.threads : o == 'N' ? &a.iterations : &a.warmup) = (int)v;
 			break;

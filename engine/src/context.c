@@ -1,37 +1,55 @@
-/* context — per-thread inference state (one arena) and the op-by-op interpreter. */
+/* context — inference state (one arena, intra-op threads) and the op-by-op interpreter. */
 #include "model.h"
 #include "kernels/simd.h"
+#include "kernels/workers.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* Ops below this many MACs run on the calling thread alone: waking the others would
+ * cost more than it saves. */
+#define PARALLEL_MIN_MACS (1u << 16)
+
 struct mnv2_context {
 	const mnv2_model *m;
 	uint8_t *arena;
-	uint8_t *work;            /* the SIMD kernels' workspace (m->work_bytes) */
+	uint8_t *work;            /* the SIMD kernels' workspaces: nthreads x work_stride */
+	size_t work_stride;
 	int path;                 /* kernel path, <= m->kpath */
+	int nthreads;
+	mnv2_workers *workers;    /* NULL with one thread */
 };
+
+/* nthreads zeroed workspaces, or NULL (also when the model needs none). */
+static uint8_t *alloc_work(size_t stride, int nthreads)
+{
+	size_t bytes = stride * (size_t)nthreads;
+	uint8_t *w = bytes ? aligned_alloc(64, bytes) : NULL;
+	if (w)
+		memset(w, 0, bytes);
+	return w;
+}
 
 mnv2_context *mnv2_context_create(const mnv2_model *m, mnv2_error *err)
 {
 	mnv2_context *c = calloc(1, sizeof *c);
 	size_t bytes = m->arena_bytes ? m->arena_bytes : 64;
-	size_t work = (m->work_bytes + 63) / 64 * 64;
+	size_t stride = (m->work_bytes + 63) / 64 * 64;
 	if (!c || !(c->arena = aligned_alloc(64, bytes)) ||
-	    (work && !(c->work = aligned_alloc(64, work)))) {
+	    (stride && !(c->work = alloc_work(stride, 1)))) {
 		if (c)
 			free(c->arena);
 		free(c);
 		mnv2_fail(err, "%s: cannot allocate a %zu-byte arena and %zu-byte workspace",
-			  m->name, bytes, work);
+			  m->name, bytes, stride);
 		return NULL;
 	}
 	memset(c->arena, 0, bytes);
-	if (work)
-		memset(c->work, 0, work);
 	c->m = m;
+	c->work_stride = stride;
 	c->path = m->kpath;
+	c->nthreads = 1;
 	return c;
 }
 
@@ -39,10 +57,36 @@ void mnv2_context_free(mnv2_context *c)
 {
 	if (!c)
 		return;
+	mnv2_workers_free(c->workers);
 	free(c->arena);
 	free(c->work);
 	free(c);
 }
+
+int mnv2_context_set_threads(mnv2_context *c, int n, mnv2_error *err)
+{
+	if (n < 1 || n > MNV2_MAX_THREADS)
+		return mnv2_fail(err, "%s: %d threads requested; 1 to %d are supported", c->m->name, n,
+				 MNV2_MAX_THREADS);
+	if (n == c->nthreads)
+		return 0;
+	int why = 0;
+	uint8_t *work = alloc_work(c->work_stride, n);
+	mnv2_workers *w = NULL;
+	if ((c->work_stride && !work) || (n > 1 && !(w = mnv2_workers_create(n, &why)))) {
+		free(work);
+		return mnv2_fail(err, "%s: cannot start %d threads: %s", c->m->name, n,
+				 why ? strerror(why) : "out of memory");
+	}
+	mnv2_workers_free(c->workers);
+	free(c->work);
+	c->workers = w;
+	c->work = work;
+	c->nthreads = n;
+	return 0;
+}
+
+int mnv2_context_threads(const mnv2_context *c) { return c->nthreads; }
 
 int mnv2_context_set_kernel_path(mnv2_context *c, mnv2_kernel_path p, mnv2_error *err)
 {
@@ -138,6 +182,49 @@ static int run_detect(mnv2_context *c, const mnv2_op *op, mnv2_error *err)
 	return 0;
 }
 
+/* One op that the kernels can split, and its split. */
+typedef struct job {
+	mnv2_context *c;
+	const mnv2_op *op;
+	const void *x, *x2;
+	void *y;
+	int nparts;
+} job;
+
+static void run_part(void *arg, int part)
+{
+	const job *j = arg;
+	const mnv2_op *op = j->op;
+	int path = j->c->path;
+	void *work = j->c->work ? j->c->work + (size_t)part * j->c->work_stride : NULL;
+	switch (op->kind) {
+	case MNV2_OP_CONV:
+	case MNV2_OP_FC:
+	case MNV2_OP_DWCONV:
+		mnv2_conv_exec(&op->k.conv, op->kind == MNV2_OP_DWCONV, op->packed, path, j->x, j->x2,
+			       j->y, work, part, j->nparts);
+		break;
+	case MNV2_OP_ADD:
+		mnv2_add_exec(&op->k.add, path, j->x, j->x2, j->y, part, j->nparts);
+		break;
+	default: /* AVGPOOL, MAXPOOL */
+		mnv2_pool_exec(&op->k.pool, op->kind == MNV2_OP_MAXPOOL, path, j->x, j->y, part,
+			       j->nparts);
+		break;
+	}
+}
+
+static void run_split(mnv2_context *c, const mnv2_op *op, const void *x, const void *x2,
+		      void *y)
+{
+	int parallel = c->workers && op->macs >= PARALLEL_MIN_MACS;
+	job j = { c, op, x, x2, y, parallel ? c->nthreads : 1 };
+	if (parallel)
+		mnv2_workers_run(c->workers, run_part, &j);
+	else
+		run_part(&j, 0);
+}
+
 static void run_op(mnv2_context *c, const mnv2_op *op)
 {
 	const mnv2_tensor *in = &c->m->tensors[op->in[0]];
@@ -148,15 +235,12 @@ static void run_op(mnv2_context *c, const mnv2_op *op)
 	case MNV2_OP_CONV:
 	case MNV2_OP_FC:
 	case MNV2_OP_DWCONV:
-		mnv2_conv_exec(&op->k.conv, op->kind == MNV2_OP_DWCONV, op->packed, c->path, x,
-			       cdata(c, op->in[1]), y, c->work, 0, 1);
-		break;
 	case MNV2_OP_ADD:
-		mnv2_add_exec(&op->k.add, c->path, x, cdata(c, op->in[1]), y, 0, 1);
+		run_split(c, op, x, cdata(c, op->in[1]), y);
 		break;
 	case MNV2_OP_AVGPOOL:
 	case MNV2_OP_MAXPOOL:
-		mnv2_pool_exec(&op->k.pool, op->kind == MNV2_OP_MAXPOOL, c->path, x, y, 0, 1);
+		run_split(c, op, x, NULL, y);
 		break;
 	case MNV2_OP_MEAN:
 		mnv2_mean_hw(&op->k.mean, x, y);

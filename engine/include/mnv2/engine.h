@@ -5,7 +5,8 @@
  *    operator before use, prepares kernels and plans one activation arena. A loaded model
  *    is immutable and may be shared by any number of threads.
  *  - Each thread that runs inference owns an mnv2_context (its own arena). Running never
- *    allocates memory.
+ *    allocates memory. A context may split operators over helper threads of its own
+ *    (mnv2_context_set_threads).
  *  - Every function that can fail takes an mnv2_error* (may be NULL) and fills it with a
  *    message saying what went wrong and where; nothing is printed.
  */
@@ -118,6 +119,14 @@ size_t mnv2_model_workspace_bytes(const mnv2_model *m);
 /* Fails (and changes nothing) when `p` is newer than the model's path. */
 int mnv2_context_set_kernel_path(mnv2_context *c, mnv2_kernel_path p, mnv2_error *err);
 mnv2_kernel_path mnv2_context_kernel_path(const mnv2_context *c);
+
+/* Intra-op threads: operators large enough to pay for it are split into n parts run by
+ * the calling thread and n - 1 threads started here, which stay until the context is freed
+ * or the count changes (they sleep while idle). Outputs are byte-identical for every n.
+ * 1 (the default) starts none; fails (changing nothing) outside 1..64. Not on the hot path:
+ * allocates the threads' workspaces. */
+int mnv2_context_set_threads(mnv2_context *c, int n, mnv2_error *err);
+int mnv2_context_threads(const mnv2_context *c);
 
 /* mnv2_context_run(), writing each operator's wall time in nanoseconds to op_ns[i]
  * (mnv2_model_num_ops() entries). Allocates nothing; for profiles, not for production. */

@@ -59,14 +59,25 @@ void mnv2_conv_exec(const mnv2_conv_params *p, int depthwise, const mnv2_conv_pa
 #ifdef MNV2_HAVE_AVX2
 	if (path >= MNV2_KPATH_AVX2 && pk && pk->kind == MNV2_PACK_GEMM && !depthwise) {
 		size_t px = rows * (size_t)p->out_w, blocks = (px + MNV2_GEMM_MR - 1) / MNV2_GEMM_MR;
-		split(blocks, part, nparts, &lo, &hi);
-		hi = hi * MNV2_GEMM_MR < px ? hi * MNV2_GEMM_MR : px;
-		mnv2_gemm_conv_avx2(p, pk, in, out, work, lo * MNV2_GEMM_MR, hi);
+		if (blocks >= 16 * (size_t)nparts || pk->npanels < 2 * nparts) { /* by pixels */
+			split(blocks, part, nparts, &lo, &hi);
+			hi = hi * MNV2_GEMM_MR < px ? hi * MNV2_GEMM_MR : px;
+			mnv2_gemm_conv_avx2(p, pk, in, out, work, lo * MNV2_GEMM_MR, hi, 0,
+					    pk->npanels);
+		} else { /* few pixels (small maps, fully connected): by output channels */
+			split((size_t)pk->npanels, part, nparts, &lo, &hi);
+			mnv2_gemm_conv_avx2(p, pk, in, out, work, 0, px, (int)lo, (int)hi);
+		}
 		return;
 	}
 	if (path >= MNV2_KPATH_AVX2 && pk && pk->kind == MNV2_PACK_DW3 && depthwise) {
-		split(rows, part, nparts, &lo, &hi);
-		mnv2_dw3_avx2(p, pk, in, out, work, (int)lo, (int)hi);
+		if (pk->npanels >= nparts) { /* by channel blocks: no pair row built twice */
+			split((size_t)pk->npanels, part, nparts, &lo, &hi);
+			mnv2_dw3_avx2(p, pk, in, out, work, 0, (int)rows, (int)lo, (int)hi);
+		} else {
+			split(rows, part, nparts, &lo, &hi);
+			mnv2_dw3_avx2(p, pk, in, out, work, (int)lo, (int)hi, 0, pk->npanels);
+		}
 		return;
 	}
 #else

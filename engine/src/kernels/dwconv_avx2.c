@@ -118,13 +118,13 @@ static MNV2_ALWAYS_INLINE void out_row(const dw_geom *g, const __m256i *a, const
 }
 
 static MNV2_ALWAYS_INLINE void dw_rows(const dw_geom *g, __m256i *work, uint8_t *out, int y0,
-				       int y1, int s)
+				       int y1, int b0, int b1, int s)
 {
 	const mnv2_conv_params *p = g->p;
 	const mnv2_conv_packed *pk = g->pk;
 	rq16_consts rc = rq16_init(p->out_zp, p->act_min, p->act_max);
 	size_t row_bytes = (size_t)p->out_w * (size_t)p->in_c;
-	for (int blk = 0; blk < pk->npanels; blk++) {
+	for (int blk = b0; blk < b1; blk++) {
 		int c0 = blk * BLK, n = p->in_c - c0 < BLK ? p->in_c - c0 : BLK;
 		const __m256i *w = (const __m256i *)(const void *)(pk->w + (size_t)blk * 12 * 16);
 		ring rg = { .next = 0, .buf = work };
@@ -146,14 +146,14 @@ static MNV2_ALWAYS_INLINE void dw_rows(const dw_geom *g, __m256i *work, uint8_t 
 }
 
 void mnv2_dw3_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
-		   void *out, void *work, int y0, int y1)
+		   void *out, void *work, int y0, int y1, int b0, int b1)
 {
 	dw_geom g = { .p = p, .pk = pk, .in = in, .ix_lo = -p->pad_left, .ncol = pk->ncol,
 		      .zp = _mm256_set1_epi16((short)p->in_zp) };
 	if (p->is_signed)
-		dw_rows(&g, work, out, y0, y1, 1);
+		dw_rows(&g, work, out, y0, y1, b0, b1, 1);
 	else
-		dw_rows(&g, work, out, y0, y1, 0);
+		dw_rows(&g, work, out, y0, y1, b0, b1, 0);
 }
 
 #else

@@ -211,7 +211,8 @@ static void fill_a(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const 
 }
 
 void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
-			 const void *in, void *out, void *work, size_t px0, size_t px1)
+			 const void *in, void *out, void *work, size_t px0, size_t px1, int pn0,
+			 int pn1)
 {
 	int16_t *a = work;
 	size_t astride = (size_t)pk->astride * 2, pstride = (size_t)pk->kpairs * 2 * NR;
@@ -223,8 +224,8 @@ void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 		int mr = px1 - px < MR ? (int)(px1 - px) : MR;
 		fill_a(p, pk, in, px, &q, mr, a, astride);
 		uint8_t *orow = o + px * (size_t)p->out_c;
-		for (int pn = 0; pn < pk->npanels;) {
-			int left = pk->npanels - pn;
+		for (int pn = pn0; pn < pn1;) {
+			int left = pn1 - pn;
 			int nv = left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
 			dispatch(p, pk, a, astride, pk->w + (size_t)pn * pstride, pstride, pn * NR,
 				 orow, mr, nv);

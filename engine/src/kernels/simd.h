@@ -80,10 +80,13 @@ void mnv2_pool_rows(const mnv2_pool_params *p, int is_max, const void *in, void 
 		    int y1);
 
 /* AVX2 kernels (x86-64 only; compiled with -mavx2). */
+/* GEMM: output pixels [px0, px1) x panels [pn0, pn1). */
 void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
-			 const void *in, void *out, void *work, size_t px0, size_t px1);
+			 const void *in, void *out, void *work, size_t px0, size_t px1, int pn0,
+			 int pn1);
+/* Depthwise: output rows [y0, y1) x 16-channel blocks [b0, b1). */
 void mnv2_dw3_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
-		   void *out, void *work, int y0, int y1);
+		   void *out, void *work, int y0, int y1, int b0, int b1);
 /* Contiguous (non-broadcasting) ADD of elements [i0, i1). */
 void mnv2_add_avx2(const mnv2_add_params *p, const void *a, const void *b, void *out,
 		   size_t i0, size_t i1);
