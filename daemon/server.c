@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "framing.h"
 #include "infer.h"
+#include "intake.h"
 #include "job.h"
 #include "pool.h"
 #include "queue.h"
@@ -248,18 +249,18 @@ static void server_info(mnv2d_server *s, mnv2d_server_info *info)
 			   &info->queue_high_water);
 }
 
-static int answer_here(conn *c, const Mnv2__Request *r)
+static int answer_here(conn *c, mnv2d_intake_kind kind, uint64_t id)
 {
 	mnv2d_server *s = c->srv;
 	uint8_t *frame;
 	size_t len;
 	int rc;
-	if (r->body_case == MNV2__REQUEST__BODY_STATUS) {
+	if (kind == MNV2D_INTAKE_STATUS) {
 		mnv2d_server_info info;
 		server_info(s, &info);
-		rc = mnv2d_reply_status(r->request_id, s->set, &info, &frame, &len);
+		rc = mnv2d_reply_status(id, s->set, &info, &frame, &len);
 	} else {
-		rc = mnv2d_reply_models(r->request_id, s->set, &frame, &len);
+		rc = mnv2d_reply_models(id, s->set, &frame, &len);
 	}
 	if (rc) {
 		conn_close(c, "out of memory building a response");
@@ -268,33 +269,24 @@ static int answer_here(conn *c, const Mnv2__Request *r)
 	return conn_send(c, frame, len);
 }
 
-/* Classify/Detect: validated here, run by a worker. Takes over req. */
-static int enqueue(conn *c, Mnv2__Request *req, int64_t now)
+/* A valid Classify/Detect: queued for a worker (the job takes over it->req). */
+static int enqueue(conn *c, mnv2d_intake *it, int64_t now)
 {
 	mnv2d_server *s = c->srv;
 	char msg[MSG_LEN];
-	long model = -1;
-	uint64_t id = req->request_id;
-	unsigned st = s->stopping ? (snprintf(msg, sizeof msg, "the server is shutting down"),
-				     ST_UNAVAILABLE)
-				  : mnv2d_infer_validate(req, s->set, &model, msg, sizeof msg);
-	mnv2d_stats *stats = model >= 0 ? &s->set->models[model].stats : NULL;
-	if (stats)
-		mnv2d_stats_request(stats);
-	mnv2d_job *j = NULL;
-	if (st == ST_OK && !(j = calloc(1, sizeof *j))) {
-		st = ST_INTERNAL;
-		snprintf(msg, sizeof msg, "out of memory");
-	}
-	if (st != ST_OK) {
+	uint64_t id = it->id;
+	Mnv2__Request *req = it->req;
+	mnv2d_stats *stats = &s->set->models[it->model].stats;
+	mnv2d_stats_request(stats);
+	mnv2d_job *j = calloc(1, sizeof *j);
+	if (!j) {
 		mnv2__request__free_unpacked(req, NULL);
-		if (stats)
-			mnv2d_stats_response(stats, st, NULL);
-		return send_error(c, id, st, msg);
+		mnv2d_stats_response(stats, ST_INTERNAL, NULL);
+		return send_error(c, id, ST_INTERNAL, "out of memory");
 	}
 	uint32_t dl = req->deadline_ms ? req->deadline_ms : s->o.default_deadline_ms;
 	*j = (mnv2d_job){ .owner = c, .req = req, .set = mnv2d_modelset_ref(s->set),
-			  .model = (size_t)model, .request_id = id, .t_read = now,
+			  .model = (size_t)it->model, .request_id = id, .t_read = now,
 			  .deadline = dl ? now + (int64_t)dl * 1000 : 0 };
 	if (mnv2d_queue_push(&s->queue, j)) {
 		mnv2d_job_free(j);
@@ -488,45 +480,40 @@ static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
 	maybe_finish(s);
 }
 
-/* One frame's payload. -1 when the connection got closed. */
-static int handle_frame(conn *c, const uint8_t *data, size_t len)
+/* One frame, as the intake left it. -1 when the connection got closed. */
+static int handle_frame(conn *c, mnv2d_intake *it, int64_t now)
 {
-	static const uint8_t empty[1];
-	int64_t now = mnv2d_now_us();
-	Mnv2__Request *req = mnv2__request__unpack(NULL, len, len ? data : empty);
-	char msg[MSG_LEN];
-	if (!req) {
-		LOG_DEBUG(c->srv->log, "connection %llu: a %zu-byte frame is not an mnv2.Request",
-			  (unsigned long long)c->id, len);
-		snprintf(msg, sizeof msg, "a %zu-byte frame does not decode as an mnv2.Request", len);
-		return send_error(c, 0, ST_INVALID, msg);
-	}
-	uint64_t id = req->request_id;
-	if (req->version != 1) {
-		snprintf(msg, sizeof msg, "unsupported protocol version %u; this server speaks 1",
-			 (unsigned)req->version);
-		mnv2__request__free_unpacked(req, NULL);
-		return send_error(c, id, ST_INVALID, msg);
-	}
-	int rc;
-	switch (req->body_case) {
-	case MNV2__REQUEST__BODY_CLASSIFY:
-	case MNV2__REQUEST__BODY_DETECT:
-		return enqueue(c, req, now);
-	case MNV2__REQUEST__BODY_STATUS:
-	case MNV2__REQUEST__BODY_LIST_MODELS:
-		rc = answer_here(c, req);
-		break;
-	case MNV2__REQUEST__BODY_RELOAD:
-		rc = request_reload(c->srv, c, id);
-		break;
+	switch (it->kind) {
+	case MNV2D_INTAKE_QUEUE:
+		return enqueue(c, it, now);
+	case MNV2D_INTAKE_STATUS:
+	case MNV2D_INTAKE_LIST_MODELS:
+		return answer_here(c, it->kind, it->id);
+	case MNV2D_INTAKE_RELOAD:
+		return request_reload(c->srv, c, it->id);
 	default:
-		rc = send_error(c, id, ST_INVALID, "the request has no body (classify, detect, "
-				"status, list_models or reload)");
 		break;
 	}
-	mnv2__request__free_unpacked(req, NULL);
-	return rc;
+	if (it->undecodable)
+		LOG_DEBUG(c->srv->log, "connection %llu: a %u-byte frame is not an mnv2.Request",
+			  (unsigned long long)c->id, it->length);
+	if (it->model >= 0) {   /* a Classify/Detect that named a model: it counts there */
+		mnv2d_stats *stats = &c->srv->set->models[it->model].stats;
+		mnv2d_stats_request(stats);
+		mnv2d_stats_response(stats, it->status, NULL);
+	}
+	return send_error(c, it->id, it->status, it->msg);
+}
+
+/* The connection's libevent input buffer as the intake reads it. */
+static void input_copy(void *arg, void *dst, size_t n)
+{
+	evbuffer_copyout(arg, dst, n);
+}
+
+static const uint8_t *input_pullup(void *arg, size_t n)
+{
+	return evbuffer_pullup(arg, (ev_ssize_t)n);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -536,30 +523,22 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	/* every path that closes c leaves the loop at once */
 	while (!c->draining) {
-		size_t have = evbuffer_get_length(in);
-		uint8_t hdr[MNV2D_FRAME_HEADER];
-		if (have < sizeof hdr)
+		mnv2d_input src = { evbuffer_get_length(in), input_copy, input_pullup, in };
+		mnv2d_intake it;
+		int64_t now = mnv2d_now_us();
+		mnv2d_intake_next(&src, s->o.max_frame_bytes, s->set, s->stopping, &it);
+		if (it.kind == MNV2D_INTAKE_WAIT)
 			break;
-		evbuffer_copyout(in, hdr, sizeof hdr);
-		uint32_t n = mnv2d_frame_length(hdr);
-		if (n > s->o.max_frame_bytes) {
-			LOG_WARN(s->log, "connection %llu: frame length %u is over the limit of %zu "
-				 "bytes; closing the connection", (unsigned long long)c->id, n,
-				 s->o.max_frame_bytes);
-			conn_close(c, "frame too long");
-			break;
-		}
-		if (have - sizeof hdr < n)
-			break;
-		evbuffer_drain(in, sizeof hdr);
-		const uint8_t *p = n ? evbuffer_pullup(in, n) : NULL;
-		if (n && !p) {
-			conn_close(c, "out of memory reading a frame");
+		if (it.kind == MNV2D_INTAKE_CLOSE) {
+			if (it.too_long)
+				LOG_WARN(s->log, "connection %llu: %s; closing the connection",
+					 (unsigned long long)c->id, it.msg);
+			conn_close(c, it.too_long ? "frame too long" : it.msg);
 			break;
 		}
-		if (handle_frame(c, p, n))
+		if (handle_frame(c, &it, now))
 			break;   /* closed: c and `in` are gone */
-		evbuffer_drain(in, n);
+		evbuffer_drain(in, it.consumed);
 	}
 	maybe_finish(s);
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the daemon's pure modules: stats histograms, the bounded queue, framing,
- * the logger's journal detection, and request validation. */
+ * the logger's journal detection, and the request path (intake). */
 #include "framing.h"
+#include "intake.h"
 #include "log.h"
 #include "queue.h"
 #include "stats.h"
@@ -286,6 +287,143 @@ START_TEST(log_line_is_bounded)
 }
 END_TEST
 
+/* ---- intake: the request path from buffered bytes (a flat array here) ---- */
+
+typedef struct flat_in {
+	const uint8_t *p;
+	size_t have;
+} flat_in;
+
+static void flat_copy(void *arg, void *dst, size_t n)
+{
+	const flat_in *f = arg;
+	ck_assert_uint_le(n, f->have);
+	memcpy(dst, f->p, n);
+}
+
+static const uint8_t *flat_pullup(void *arg, size_t n)
+{
+	const flat_in *f = arg;
+	ck_assert_uint_le(n, f->have);
+	return f->p;
+}
+
+static void intake(const uint8_t *p, size_t have, size_t max, const mnv2d_modelset *set,
+		   mnv2d_intake *it)
+{
+	flat_in f = { p, have };
+	mnv2d_input in = { have, flat_copy, flat_pullup, &f };
+	mnv2d_intake_next(&in, max, set, 0, it);
+}
+
+/* A framed Classify request naming `model` (raw 1x1 RGB image). */
+static size_t classify_frame(uint8_t *buf, size_t cap, const char *model)
+{
+	static uint8_t px[3];
+	/* the *_init() functions: protoc-c's INIT macros trip -Wmissing-braces */
+	Mnv2__RawFrame raw;
+	mnv2__raw_frame__init(&raw);
+	raw.format = MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888;
+	raw.width = raw.height = 1;
+	raw.data.data = px;
+	raw.data.len = 3;
+	Mnv2__Image im;
+	mnv2__image__init(&im);
+	im.source_case = MNV2__IMAGE__SOURCE_RAW;
+	im.raw = &raw;
+	Mnv2__ClassifyRequest c;
+	mnv2__classify_request__init(&c);
+	c.model = (char *)model;
+	c.image = &im;
+	Mnv2__Request r;
+	mnv2__request__init(&r);
+	r.version = 1;
+	r.request_id = 77;
+	r.body_case = MNV2__REQUEST__BODY_CLASSIFY;
+	r.classify = &c;
+	size_t n = mnv2__request__get_packed_size(&r);
+	ck_assert_uint_le(n + 4, cap);
+	mnv2d_frame_put_length(buf, (uint32_t)n);
+	mnv2__request__pack(&r, buf + 4);
+	return n + 4;
+}
+
+static int utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
+		      : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
+		if (n < 0)
+			return 0;
+		for (p++; n > 0; n--, p++)
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+START_TEST(intake_outcomes)
+{
+	static mnv2d_modelset none;   /* no models: every Classify/Detect is refused */
+	uint8_t buf[256];
+	mnv2d_intake it;
+	size_t n = classify_frame(buf, sizeof buf, "");
+	intake(buf, 3, 1024, &none, &it);
+	ck_assert_int_eq(it.kind, MNV2D_INTAKE_WAIT);
+	intake(buf, n - 1, 1024, &none, &it);
+	ck_assert_int_eq(it.kind, MNV2D_INTAKE_WAIT);
+	intake(buf, n, 1024, &none, &it);
+	ck_assert_int_eq(it.kind, MNV2D_INTAKE_ERROR);
+	ck_assert_uint_eq(it.consumed, n);
+	ck_assert_uint_eq(it.id, 77);
+	ck_assert_uint_eq(it.status, MNV2__STATUS_CODE__STATUS_UNAVAILABLE);
+	ck_assert_str_eq(it.msg, "no classifier model is loaded");
+	/* the limit is checked on the header alone, before the payload has arrived */
+	intake(buf, 4, n - 5, &none, &it);
+	ck_assert_int_eq(it.kind, MNV2D_INTAKE_CLOSE);
+	ck_assert_int_eq(it.too_long, 1);
+	/* an undecodable frame: request id 0, the connection goes on */
+	static const uint8_t junk[7] = { 0, 0, 0, 3, 0xff, 0xff, 0xff };
+	intake(junk, sizeof junk, 1024, &none, &it);
+	ck_assert_int_eq(it.kind, MNV2D_INTAKE_ERROR);
+	ck_assert_int_eq(it.undecodable, 1);
+	ck_assert_uint_eq(it.consumed, 7);
+	ck_assert_str_eq(it.msg, "a 3-byte frame does not decode as an mnv2.Request");
+	/* an empty frame is an empty Request: version 0 */
+	static const uint8_t empty[4] = { 0 };
+	intake(empty, 4, 1024, &none, &it);
+	ck_assert_int_eq(it.kind, MNV2D_INTAKE_ERROR);
+	ck_assert_str_eq(it.msg, "unsupported protocol version 0; this server speaks 1");
+}
+END_TEST
+
+/* Found by fuzz_request: a model name that is not UTF-8, or a valid one cut at 64 bytes in
+ * the middle of a character, came back in the NOT_FOUND message, and a proto3 string that
+ * is not UTF-8 makes other languages' decoders (Python's) refuse the whole response. */
+START_TEST(intake_messages_are_utf8)
+{
+	static mnv2d_modelset none;
+	uint8_t buf[512];
+	mnv2d_intake it;
+	/* 63 ASCII bytes, then "é" (2 bytes): the 64-byte cut splits it */
+	char name[80];
+	memset(name, 'a', 63);
+	strcpy(name + 63, "\xc3\xa9tail");
+	size_t n = classify_frame(buf, sizeof buf, name);
+	intake(buf, n, 1024, &none, &it);
+	ck_assert_int_eq(it.kind, MNV2D_INTAKE_ERROR);
+	ck_assert_uint_eq(it.status, MNV2__STATUS_CODE__STATUS_NOT_FOUND);
+	ck_assert_msg(utf8_ok(it.msg), "not UTF-8: %s", it.msg);
+	ck_assert_ptr_nonnull(strstr(it.msg, "aaa?'"));
+	/* bytes that are no UTF-8 at all; a well-formed "é" stays as it is */
+	n = classify_frame(buf, sizeof buf, "x\xcdy\xff\xed\xa0\x80\xc3\xa9z");
+	intake(buf, n, 1024, &none, &it);
+	ck_assert_msg(utf8_ok(it.msg), "not UTF-8: %s", it.msg);
+	ck_assert_str_eq(it.msg, "no model named 'x?y????\xc3\xa9z'");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon_units");
@@ -299,6 +437,8 @@ int main(void)
 	tcase_add_test(tc, framing_lengths);
 	tcase_add_test(tc, log_journal_and_levels);
 	tcase_add_test(tc, log_line_is_bounded);
+	tcase_add_test(tc, intake_outcomes);
+	tcase_add_test(tc, intake_messages_are_utf8);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
