@@ -2,7 +2,9 @@
 #include "infer.h"
 
 #include "clock.h"
+#include "fdframe.h"
 #include "framing.h"
+#include "mnv2/frame.h"
 #include "mnv2/image.h"
 #include "reply.h"
 
@@ -56,6 +58,29 @@ static int task_of(const Mnv2__Request *r, task_req *t)
 	return -1;
 }
 
+static unsigned check_planes(const Mnv2__RawFrame *f, unsigned fmt, char *msg, size_t len)
+{
+	unsigned want = mnv2_frame_format_planes((mnv2_frame_format)fmt);
+	if (f->n_planes && f->n_planes != want)
+		return say(msg, len, ST_INVALID, "image: raw %s frame has %zu planes; it needs %u "
+			   "(or none, for planes that follow each other)",
+			   mnv2_frame_format_name((mnv2_frame_format)fmt), f->n_planes, want);
+	for (size_t p = 0; p < f->n_planes; p++) {
+		if (!f->planes[p])
+			return say(msg, len, ST_INVALID, "image: raw frame plane %zu is missing", p);
+#if SIZE_MAX < UINT64_MAX
+		if (f->planes[p]->offset > SIZE_MAX)
+			return say(msg, len, ST_INVALID, "image: raw frame plane %zu: offset %" PRIu64
+				   " is too large", p, f->planes[p]->offset);
+#endif
+	}
+	if (f->n_planes && f->stride && f->stride != f->planes[0]->stride)
+		return say(msg, len, ST_INVALID, "image: raw frame stride %" PRIu32 " differs from "
+			   "plane 0's stride %" PRIu32 " (give 0 or the same)", f->stride,
+			   f->planes[0]->stride);
+	return ST_OK;
+}
+
 static unsigned check_image(const Mnv2__Image *im, char *msg, size_t len)
 {
 	if (!im || im->source_case == MNV2__IMAGE__SOURCE__NOT_SET)
@@ -68,14 +93,25 @@ static unsigned check_image(const Mnv2__Image *im, char *msg, size_t len)
 	if (im->source_case != MNV2__IMAGE__SOURCE_RAW || !im->raw)
 		return say(msg, len, ST_INVALID, "image: unknown image source");
 	const Mnv2__RawFrame *f = im->raw;
-	if (f->format < MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888 ||
-	    f->format > MNV2__PIXEL_FORMAT__PIXEL_FORMAT_GRAY8)
+	unsigned fmt = (unsigned)f->format;
+	if (fmt < 1 || fmt > MNV2_FRAME_FORMAT_MAX)
 		return say(msg, len, ST_INVALID, "image: raw frame has unknown pixel format %d",
 			   (int)f->format);
 	if (!f->width || !f->height)
 		return say(msg, len, ST_INVALID, "image: raw frame is %" PRIu32 "x%" PRIu32,
 			   f->width, f->height);
-	return ST_OK;
+	if ((unsigned)f->color_range > MNV2__COLOR_RANGE__COLOR_RANGE_FULL)
+		return say(msg, len, ST_INVALID, "image: unknown color_range %d",
+			   (int)f->color_range);
+	if ((unsigned)f->color_matrix > MNV2__COLOR_MATRIX__COLOR_MATRIX_BT709)
+		return say(msg, len, ST_INVALID, "image: unknown color_matrix %d",
+			   (int)f->color_matrix);
+	if (f->has_fd && f->data.len)
+		return say(msg, len, ST_INVALID, "image: raw frame has both data (%zu bytes) and "
+			   "has_fd; send its bytes one way", f->data.len);
+	if (!f->has_fd && f->fd_offset)
+		return say(msg, len, ST_INVALID, "image: fd_offset is set but has_fd is not");
+	return check_planes(f, fmt, msg, len);
 }
 
 static unsigned check_options(const Mnv2__Options *o, char *msg, size_t len)
@@ -121,7 +157,11 @@ typedef struct run_state {
 	mnv2_context *ctx;
 	task_req t;
 	mnv2d_timing tm;
-	mnv2_image img;
+	mnv2_image img;       /* an encoded image, decoded */
+	mnv2_frame frame;     /* a raw frame, described in place */
+	int is_frame;
+	mnv2d_fdframe map;    /* the frame's memfd/dmabuf mapping, if it came as an fd */
+	mnv2_rect roi;
 	mnv2_transform tf;
 	char msg[MSG_LEN];
 } run_state;
@@ -134,23 +174,113 @@ static void stage(run_state *s, int st, int64_t *t0)
 	*t0 = now;
 }
 
+static mnv2_rect roi_of(const run_state *s)
+{
+	const Mnv2__Rect *r = s->t.options ? s->t.options->roi : NULL;
+	return r ? (mnv2_rect){ r->x, r->y, r->width, r->height } : (mnv2_rect){ 0, 0, 0, 0 };
+}
+
+/* The raw frame's geometry over len bytes at data (not read here). */
+static int describe_frame(const Mnv2__RawFrame *f, const uint8_t *data, size_t len,
+			  mnv2_frame *fr, mnv2_error *e)
+{
+	mnv2_frame_format fmt = (mnv2_frame_format)f->format;
+	if (!f->n_planes) {
+		if (mnv2_frame_init(fr, fmt, f->width, f->height, f->stride, data, len, e))
+			return -1;
+	} else {
+		*fr = (mnv2_frame){ .format = fmt, .width = f->width, .height = f->height,
+				    .data = data, .len = len };
+		for (size_t p = 0; p < f->n_planes && p < MNV2_FRAME_MAX_PLANES; p++) {
+			fr->stride[p] = f->planes[p]->stride;
+			fr->offset[p] = (size_t)f->planes[p]->offset;
+		}
+	}
+	fr->range = f->color_range == MNV2__COLOR_RANGE__COLOR_RANGE_FULL ? MNV2_RANGE_FULL
+									   : MNV2_RANGE_LIMITED;
+	fr->matrix = f->color_matrix == MNV2__COLOR_MATRIX__COLOR_MATRIX_BT709
+			     ? MNV2_MATRIX_BT709 : MNV2_MATRIX_BT601;
+	return mnv2_frame_validate(fr, e);
+}
+
+/* The bytes a validated frame reads: the end of its furthest plane. */
+static size_t frame_extent(const mnv2_frame *f)
+{
+	size_t end = 0;
+	for (unsigned p = 0; p < mnv2_frame_format_planes(f->format); p++) {
+		uint64_t rows = mnv2_frame_plane_rows(f->format, f->height, p);
+		uint64_t e = f->offset[p] + f->stride[p] * (rows - 1) +
+			     mnv2_frame_plane_row_bytes(f->format, f->width, p);
+		if (e > end)
+			end = (size_t)e;   /* validated: e <= len */
+	}
+	return end;
+}
+
+/* A frame in the job's file descriptor: probe (seal, size), check the geometry against
+ * the bytes it holds, map exactly what the frame reads. */
+static unsigned map_fd_frame(run_state *s, const Mnv2__RawFrame *f, mnv2_error *e)
+{
+	static const uint8_t probe_byte;   /* stands for the bytes until they are mapped */
+	uint64_t avail;
+	int dmabuf;
+	char m[MSG_LEN - 16];
+	if (!s->job->has_fd)
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: has_fd is set but the "
+			   "request came without a file descriptor");
+	if (mnv2d_fdframe_probe(s->job->fd, f->fd_offset, &avail, &dmabuf, m, sizeof m))
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: %s", m);
+	size_t len = avail > SIZE_MAX ? SIZE_MAX : (size_t)avail;
+	if (describe_frame(f, &probe_byte, len, &s->frame, e))
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: %s (the %s holds %llu bytes "
+			   "from fd_offset %llu)", e->msg, dmabuf ? "dmabuf" : "memfd",
+			   (unsigned long long)avail, (unsigned long long)f->fd_offset);
+	size_t need = frame_extent(&s->frame);
+	if (mnv2d_fdframe_map(s->job->fd, dmabuf, f->fd_offset, need, &s->map, m, sizeof m))
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: %s", m);
+	s->frame.data = s->map.data;
+	s->frame.len = need;
+	return ST_OK;
+}
+
+static unsigned decode_frame(run_state *s, const mnv2d_limits *lim)
+{
+	const Mnv2__RawFrame *f = s->t.image->raw;
+	mnv2_error e = { { 0 } };
+	uint64_t px = (uint64_t)f->width * f->height;
+	if (px > lim->max_image_pixels)
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: raw frame %" PRIu32 "x%"
+			   PRIu32 " = %" PRIu64 " pixels is over the limit of %" PRIu64 " pixels",
+			   f->width, f->height, px, lim->max_image_pixels);
+	if (f->has_fd) {
+		unsigned st = map_fd_frame(s, f, &e);
+		if (st != ST_OK)
+			return st;
+	} else if (describe_frame(f, f->data.data, f->data.len, &s->frame, &e)) {
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: %s", e.msg);
+	}
+	s->is_frame = 1;
+	mnv2_rect want = roi_of(s);
+	if (mnv2_frame_roi(&s->frame, &want, &s->roi, &e))
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: %s", e.msg);
+	return ST_OK;
+}
+
 static unsigned decode(run_state *s, const mnv2d_limits *lim)
 {
+	if (s->t.image->source_case != MNV2__IMAGE__SOURCE_ENCODED)
+		return decode_frame(s, lim);
 	mnv2_image_limits il = { .max_pixels = lim->max_image_pixels,
 				 .max_bytes = lim->max_encoded_bytes };
 	char err[MNV2_IMAGE_ERR_LEN];
-	int rc;
-	if (s->t.image->source_case == MNV2__IMAGE__SOURCE_ENCODED) {
-		rc = mnv2_image_decode(s->t.image->encoded.data, s->t.image->encoded.len, &il,
-				       &s->img, err, sizeof err);
-	} else {
-		const Mnv2__RawFrame *f = s->t.image->raw;
-		mnv2_pixfmt fmt = (mnv2_pixfmt)((int)f->format - MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888 +
-						(int)MNV2_PIX_RGB888);
-		rc = mnv2_image_from_raw(fmt, f->width, f->height, f->stride, f->data.data,
-					 f->data.len, &il, &s->img, err, sizeof err);
-	}
-	return rc ? say(s->msg, sizeof s->msg, ST_INVALID, "image: %s", err) : ST_OK;
+	if (mnv2_image_decode(s->t.image->encoded.data, s->t.image->encoded.len, &il, &s->img,
+			      err, sizeof err))
+		return say(s->msg, sizeof s->msg, ST_INVALID, "image: %s", err);
+	mnv2_error e = { { 0 } };
+	mnv2_rect want = roi_of(s);
+	if (mnv2_roi_check(s->img.width, s->img.height, &want, &s->roi, &e))
+		return say(s->msg, sizeof s->msg, ST_INVALID, "%s", e.msg);
+	return ST_OK;
 }
 
 static mnv2_resize_mode resize_mode(const run_state *s)
@@ -170,7 +300,15 @@ static unsigned preprocess_and_run(run_state *s, int64_t *t0)
 	void *in = mnv2_context_input(s->ctx, 0, &bytes);
 	mnv2_rgb_view v = { s->img.data, s->img.width, s->img.height, s->img.stride };
 	mnv2_preprocess_opts po = { .mode = resize_mode(s) };
-	if (!in || mnv2_preprocess(&v, &s->m->input, &po, in, bytes, &s->tf, &e))
+	int rc = !in ? -1
+	       : s->is_frame ? mnv2_preprocess_frame(&s->frame, &s->roi, &s->m->input, &po, in,
+						    bytes, &s->tf, &e)
+			     : mnv2_preprocess_roi(&v, &s->roi, &s->m->input, &po, in, bytes,
+						   &s->tf, &e);
+	/* the frame's bytes are read: its mapping and descriptor go at once */
+	mnv2d_fdframe_unmap(&s->map);
+	mnv2d_job_close_fd(s->job);
+	if (rc)
 		return say(s->msg, sizeof s->msg, ST_INTERNAL, "preprocess: %s",
 			   in ? e.msg : "no input buffer");
 	stage(s, MNV2D_STAGE_PREPROCESS, t0);
@@ -296,8 +434,8 @@ static unsigned detect(run_state *s, int64_t *t0)
 		res.model = s->m->name;
 		res.n_detections = n;
 		res.detections = m.ptr;
-		res.image_width = s->img.width;
-		res.image_height = s->img.height;
+		res.image_width = s->tf.src_w;
+		res.image_height = s->tf.src_h;
 		Mnv2__Timing tm;
 		Mnv2__Response r;
 		set_timing(s, &tm);
@@ -337,7 +475,7 @@ static unsigned run(run_state *s, const mnv2d_limits *lim, int64_t t_dequeue)
 unsigned mnv2d_infer_run(mnv2d_job *job, size_t worker, const mnv2d_limits *lim,
 			 int64_t t_dequeue)
 {
-	run_state s = { .job = job };
+	run_state s = { .job = job, .map = { .fd = -1 } };
 	s.m = &job->set->models[job->model];
 	s.ctx = mnv2d_modelset_context(job->set, worker, job->model);
 	s.tm.us[MNV2D_STAGE_QUEUE] = mnv2d_elapsed_us(job->t_read, t_dequeue);
@@ -346,6 +484,8 @@ unsigned mnv2d_infer_run(mnv2d_job *job, size_t worker, const mnv2d_limits *lim,
 			      ? say(s.msg, sizeof s.msg, ST_INTERNAL, "not a classify or detect job")
 			      : run(&s, lim, t_dequeue);
 	mnv2_image_free(&s.img);
+	mnv2d_fdframe_unmap(&s.map);
+	mnv2d_job_close_fd(job);   /* never kept past its request, on any path */
 	if (st != ST_OK) {
 		Mnv2__Timing tm;
 		Mnv2__Response r;

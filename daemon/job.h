@@ -27,9 +27,13 @@ typedef struct mnv2d_job {
 	uint8_t *frame;                 /* the packed response (worker) */
 	size_t frame_len;
 	unsigned status;                /* its status code, for logs */
+	int has_fd;                     /* fd: the frame's memfd/dmabuf (SCM_RIGHTS), owned */
+	int fd;
 } mnv2d_job;
 
-/* Frees the request, the frame and the set reference; NULL is fine. */
+/* Closes the job's frame descriptor (if it still has one); idempotent. */
+void mnv2d_job_close_fd(mnv2d_job *j);
+/* Frees the request, the frame, the set reference and closes the fd; NULL is fine. */
 void mnv2d_job_free(mnv2d_job *j);
 
 #endif
