@@ -152,6 +152,16 @@ static int parse_quant(parse_ctx *c, const fb_table *tt, mnv2_tensor *t, int idx
 	return 0;
 }
 
+/* TensorType names (schema.fbs order), for messages. */
+static const char *type_label(uint8_t type)
+{
+	static const char *const names[] = { "float32", "float16", "int32", "uint8", "int64",
+					     "string", "bool", "int16", "complex64", "int8",
+					     "float64", "complex128", "uint64", "resource",
+					     "variant", "uint32", "uint16", "int4", "bfloat16" };
+	return type < sizeof names / sizeof *names ? names[type] : "unknown";
+}
+
 static int type_supported(uint8_t type)
 {
 	return type == MNV2_FLOAT32 || type == MNV2_INT32 || type == MNV2_UINT8 ||
@@ -172,8 +182,8 @@ static int parse_tensor(parse_ctx *c, const fb_table *tt, int idx)
 		return BAD(c, "%s: tensor %d (%s): shape, type or buffer field is malformed", mname,
 			   idx, t->name);
 	if (!type_supported(type))
-		return BAD(c, "%s: tensor %d (%s): unsupported element type %u", mname, idx, t->name,
-			   type);
+		return BAD(c, "%s: tensor %d (%s): unsupported element type %s (%u)", mname, idx,
+			   t->name, type_label(type), type);
 	if (shape.len > MNV2_MAX_RANK)
 		return BAD(c, "%s: tensor %d (%s): rank %u exceeds %d", mname, idx, t->name, shape.len,
 			   MNV2_MAX_RANK);
