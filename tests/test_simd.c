@@ -148,8 +148,9 @@ static void make_conv(uint32_t *rng, conv_case *c, int dw, int kind)
 		p->in_h = p->in_w = 1;
 		p->batch = test_rand_range(rng, 1, 9);
 		p->in_c = test_rand_range(rng, 1, 700);
-	} else { /* 3x3 depthwise or first-layer convolution, stride 1 or 2 */
-		p->stride_h = p->stride_w = test_rand_range(rng, 1, 2);
+	} else { /* 3x3 depthwise or first-layer convolution, strides 1 to 3 */
+		p->stride_h = test_rand_range(rng, 1, 3);
+		p->stride_w = test_rand(rng) % 3 ? p->stride_h : test_rand_range(rng, 1, 3);
 		p->in_c = dw ? test_rand_range(rng, 1, 100) : test_rand_range(rng, 1, 4);
 		p->in_h = test_rand_range(rng, 1, 20);
 		p->in_w = test_rand_range(rng, 1, 20);

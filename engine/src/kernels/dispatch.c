@@ -71,12 +71,14 @@ void mnv2_conv_exec(const mnv2_conv_params *p, int depthwise, const mnv2_conv_pa
 		return;
 	}
 	if (path >= MNV2_KPATH_AVX2 && pk && pk->kind == MNV2_PACK_DW3 && depthwise) {
-		if (pk->npanels >= nparts) { /* by channel blocks: no pair row built twice */
-			split((size_t)pk->npanels, part, nparts, &lo, &hi);
-			mnv2_dw3_avx2(p, pk, in, out, work, 0, (int)rows, (int)lo, (int)hi);
-		} else {
+		/* by rows: parts share no cache line but at their boundary (16-channel blocks
+		 * of a pixel share lines); by blocks only when there are few rows */
+		if (rows >= 4 * (size_t)nparts || pk->npanels < nparts) {
 			split(rows, part, nparts, &lo, &hi);
 			mnv2_dw3_avx2(p, pk, in, out, work, (int)lo, (int)hi, 0, pk->npanels);
+		} else {
+			split((size_t)pk->npanels, part, nparts, &lo, &hi);
+			mnv2_dw3_avx2(p, pk, in, out, work, 0, (int)rows, (int)lo, (int)hi);
 		}
 		return;
 	}

@@ -4,10 +4,12 @@
  * For a block of 16 channels, a "pair row" P(r) holds, for every input column the output
  * row needs, input rows r and r + 1 widened to int16 and interleaved per channel
  * (_mm256_unpack{lo,hi}_epi16), rows outside the input reading x_zp. Output row oy, whose
- * taps read rows r, r + 1, r + 2 (r = oy * stride - pad), is P(r) . (w[0][kx], w[1][kx]) +
- * P(r + 2) . (w[2][kx], 0) over kx: 12 _mm256_madd_epi16 per 16 outputs, reading the pair
- * rows straight from memory. A small ring keeps the pair rows of the block, each built once
- * (stride 1: P(r + 2) of this row is P(r) two rows on).
+ * taps read rows r, r + 1, r + 2 (r = oy * stride - pad), is P(r) . A + P(r + 2) . B over
+ * kx with A = (w[0][kx], w[1][kx]), B = (w[2][kx], 0): 12 _mm256_madd_epi16 per 16
+ * outputs, reading the pair rows straight from memory. With stride 1 the row below,
+ * reading rows r + 1 .. r + 3, is P(r) . (0, w[0][kx]) + P(r + 2) . (w[1][kx], w[2][kx]),
+ * so rows are done two at a time from the same loads, and only every other pair row is
+ * built. A small ring keeps the pair rows of the block, each built once.
  *
  * Unpacking leaves channels in the order lo = 0-3, 8-11 and hi = 4-7, 12-15; the packed
  * weights, bias and scale (pack.c) use that order and _mm256_packs_epi32(lo, hi) restores
@@ -105,15 +107,55 @@ static MNV2_ALWAYS_INLINE void out_row(const dw_geom *g, const __m256i *a, const
 		__m256i lo = b0, hi = b1;
 #pragma GCC unroll 3
 		for (int kx = 0; kx < 3; kx++) {
-			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pa[2 * kx], w[4 * kx]));
-			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pa[2 * kx + 1], w[4 * kx + 1]));
-			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pc[2 * kx], w[4 * kx + 2]));
-			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pc[2 * kx + 1], w[4 * kx + 3]));
+			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pa[2 * kx], w[8 * kx]));
+			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pa[2 * kx + 1], w[8 * kx + 1]));
+			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pc[2 * kx], w[8 * kx + 2]));
+			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pc[2 * kx + 1], w[8 * kx + 3]));
 		}
 		__m256i w16 = _mm256_packs_epi32(rq_round(lo, s0, rc), rq_round(hi, s1, rc));
 		w16 = rq_finish16(w16, rc); /* channels 0-7 | 8-15 */
 		__m128i x = _mm256_castsi256_si128(w16), y = _mm256_extracti128_si256(w16, 1);
 		store_n(dst, s ? _mm_packs_epi16(x, y) : _mm_packus_epi16(x, y), n);
+	}
+}
+
+/* Output rows oy and oy + 1 (stride 1) of 16 channels from a = P(r) and c = P(r + 2). */
+static MNV2_ALWAYS_INLINE void out_rows2(const dw_geom *g, const __m256i *a, const __m256i *c,
+					 const __m256i *w, const int32_t *bias,
+					 const float *scale, const rq16_consts *rc, uint8_t *dst,
+					 size_t below, int n, int s)
+{
+	const mnv2_conv_params *p = g->p;
+	size_t step = (size_t)p->in_c;
+	__m256i b0 = _mm256_load_si256((const __m256i *)(const void *)bias);
+	__m256i b1 = _mm256_load_si256((const __m256i *)(const void *)(bias + 8));
+	__m256 s0 = _mm256_load_ps(scale), s1 = _mm256_load_ps(scale + 8);
+	for (int ox = 0; ox < p->out_w; ox++, dst += step) {
+		const __m256i *pa = a + 2 * (size_t)ox * (size_t)p->stride_w;
+		const __m256i *pc = c + 2 * (size_t)ox * (size_t)p->stride_w;
+		__m256i lo0 = b0, hi0 = b1, lo1 = b0, hi1 = b1;
+#pragma GCC unroll 3
+		for (int kx = 0; kx < 3; kx++) {
+			__m256i al = pa[2 * kx], ah = pa[2 * kx + 1];
+			__m256i cl = pc[2 * kx], ch = pc[2 * kx + 1];
+			const __m256i *wk = w + 8 * kx;
+			lo0 = _mm256_add_epi32(lo0, _mm256_madd_epi16(al, wk[0]));
+			hi0 = _mm256_add_epi32(hi0, _mm256_madd_epi16(ah, wk[1]));
+			lo0 = _mm256_add_epi32(lo0, _mm256_madd_epi16(cl, wk[2]));
+			hi0 = _mm256_add_epi32(hi0, _mm256_madd_epi16(ch, wk[3]));
+			lo1 = _mm256_add_epi32(lo1, _mm256_madd_epi16(al, wk[4]));
+			hi1 = _mm256_add_epi32(hi1, _mm256_madd_epi16(ah, wk[5]));
+			lo1 = _mm256_add_epi32(lo1, _mm256_madd_epi16(cl, wk[6]));
+			hi1 = _mm256_add_epi32(hi1, _mm256_madd_epi16(ch, wk[7]));
+		}
+		__m256i r0 = _mm256_packs_epi32(rq_round(lo0, s0, rc), rq_round(hi0, s1, rc));
+		__m256i r1 = _mm256_packs_epi32(rq_round(lo1, s0, rc), rq_round(hi1, s1, rc));
+		r0 = rq_finish16(r0, rc);
+		r1 = rq_finish16(r1, rc);
+		__m128i x0 = _mm256_castsi256_si128(r0), y0 = _mm256_extracti128_si256(r0, 1);
+		__m128i x1 = _mm256_castsi256_si128(r1), y1 = _mm256_extracti128_si256(r1, 1);
+		store_n(dst, s ? _mm_packs_epi16(x0, y0) : _mm_packus_epi16(x0, y0), n);
+		store_n(dst + below, s ? _mm_packs_epi16(x1, y1) : _mm_packus_epi16(x1, y1), n);
 	}
 }
 
@@ -126,7 +168,7 @@ static MNV2_ALWAYS_INLINE void dw_rows(const dw_geom *g, __m256i *work, uint8_t 
 	size_t row_bytes = (size_t)p->out_w * (size_t)p->in_c;
 	for (int blk = b0; blk < b1; blk++) {
 		int c0 = blk * BLK, n = p->in_c - c0 < BLK ? p->in_c - c0 : BLK;
-		const __m256i *w = (const __m256i *)(const void *)(pk->w + (size_t)blk * 12 * 16);
+		const __m256i *w = (const __m256i *)(const void *)(pk->w + (size_t)blk * 24 * 16);
 		ring rg = { .next = 0, .buf = work };
 		int cur_b = -1;
 		for (int y = y0; y < y1; y++) {
@@ -139,8 +181,14 @@ static MNV2_ALWAYS_INLINE void dw_rows(const dw_geom *g, __m256i *work, uint8_t 
 			int r = oy * p->stride_h - p->pad_top;
 			const __m256i *a = get_row(g, &rg, b, r, NULL, c0, n, s);
 			const __m256i *c = get_row(g, &rg, b, r + 2, a, c0, n, s);
-			out_row(g, a, c, w, pk->bias + c0, pk->scale + c0, &rc,
-				out + (size_t)y * row_bytes + (size_t)c0, n, s);
+			uint8_t *dst = out + (size_t)y * row_bytes + (size_t)c0;
+			if (p->stride_h == 1 && y + 1 < y1 && oy + 1 < p->out_h) {
+				out_rows2(g, a, c, w, pk->bias + c0, pk->scale + c0, &rc, dst, row_bytes,
+					  n, s);
+				y++;
+			} else {
+				out_row(g, a, c, w, pk->bias + c0, pk->scale + c0, &rc, dst, n, s);
+			}
 		}
 	}
 }

@@ -96,14 +96,15 @@ static int dw_lane_channel(int half, int lane)
 	return (lane < 4 ? lane : lane + 4) + (half ? 4 : 0);
 }
 
-/* DW3: per 16-channel block, for kx = 0..2: the pair (w[0][kx], w[1][kx]) and the pair
- * (w[2][kx], 0), each as a lo and a hi vector of 8 lanes x 2 int16 (12 vectors); bias and
- * scale per block as [half][lane]. */
+/* DW3: per 16-channel block, for kx = 0..2, four pairs of taps: A = (w[0][kx], w[1][kx]),
+ * B = (w[2][kx], 0) for one output row, C = (0, w[0][kx]), D = (w[1][kx], w[2][kx]) for the
+ * row below it from the same pair rows (dwconv_avx2.c), each as a lo and a hi vector of
+ * 8 lanes x 2 int16 (24 vectors); bias and scale per block as [half][lane]. */
 static mnv2_conv_packed *pack_dw3(const mnv2_conv_params *p, const void *w)
 {
 	int c = p->out_c, nb = (c + MNV2_DW_BLOCK - 1) / MNV2_DW_BLOCK;
 	size_t nch = (size_t)nb * MNV2_DW_BLOCK;
-	size_t sizes[3] = { (size_t)nb * 12 * 16 * sizeof(int16_t), nch * sizeof(int32_t),
+	size_t sizes[3] = { (size_t)nb * 24 * 16 * sizeof(int16_t), nch * sizeof(int32_t),
 			    nch * sizeof(float) };
 	uint8_t *arr[3];
 	mnv2_conv_packed *pk = alloc_packed(sizes, 3, arr);
@@ -120,12 +121,18 @@ static mnv2_conv_packed *pack_dw3(const mnv2_conv_params *p, const void *w)
 				if (ch >= c)
 					continue;
 				uint32_t sum = 0;
+				/* (set, element) of each kernel row: A = 0, B = 1, C = 2, D = 3 */
+				static const int place[3][2][2] = { { { 0, 0 }, { 2, 1 } },
+								    { { 0, 1 }, { 3, 0 } },
+								    { { 1, 0 }, { 3, 1 } } };
 				for (int t = 0; t < 9; t++) {
 					int32_t v = wval(p, w, (size_t)t * (size_t)c + (size_t)ch);
-					size_t ky = (size_t)t / 3, kx = (size_t)t % 3;
-					size_t vec = 4 * kx + (ky == 2 ? 2 : 0) + (size_t)half;
-					size_t e = ky == 1 ? 1 : 0;
-					pw[((size_t)b * 12 + vec) * 16 + (size_t)lane * 2 + e] = (int16_t)v;
+					int ky = t / 3, kx = t % 3;
+					for (int i = 0; i < 2; i++) {
+						size_t vec = (size_t)(kx * 4 + place[ky][i][0]) * 2 + (size_t)half;
+						pw[((size_t)b * 24 + vec) * 16 + (size_t)lane * 2 +
+						   (size_t)place[ky][i][1]] = (int16_t)v;
+					}
 					sum += (uint32_t)v;
 				}
 				uint32_t bv = p->bias ? (uint32_t)p->bias[ch] : 0;
