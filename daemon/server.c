@@ -22,11 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define MSG_LEN 640
 #define ACCEPT_RETRY_MS 100
 #define READ_BITE (256u << 10)
+/* recvmsg() calls per read callback: other connections get their turn */
+#define READ_ROUNDS 8
+/* Room for this many descriptors in one recvmsg(); more is MSG_CTRUNC: the connection is
+ * closed. A frame may carry one. */
+#define MAX_FDS 8
 
 enum {
 	ST_OK = MNV2__STATUS_CODE__STATUS_OK,
@@ -39,7 +45,11 @@ enum {
 
 typedef struct conn {
 	struct mnv2d_server *srv;
-	struct bufferevent *bev;   /* NULL once closed */
+	struct bufferevent *bev;   /* NULL once closed; writes only */
+	struct event *rd;          /* reads, with recvmsg(): bufferevents drop SCM_RIGHTS */
+	struct evbuffer *in;       /* the frame being read (at most one) */
+	int fd;                    /* the descriptor that came with this frame's first byte */
+	char fd_err[200];          /* a descriptor rule this frame broke ("": none) */
 	uint64_t id;
 	unsigned inflight;         /* its jobs queued or running */
 	int draining;              /* shutting down: close once the output is flushed */
@@ -185,6 +195,15 @@ static void conn_close(conn *c, const char *why)
 		mnv2d_job_free(j);
 		j = next;
 	}
+	if (c->rd)
+		event_free(c->rd);
+	c->rd = NULL;
+	if (c->in)
+		evbuffer_free(c->in);
+	c->in = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	conn_unlink(c);
@@ -269,8 +288,9 @@ static int answer_here(conn *c, mnv2d_intake_kind kind, uint64_t id)
 	return conn_send(c, frame, len);
 }
 
-/* A valid Classify/Detect: queued for a worker (the job takes over it->req). */
-static int enqueue(conn *c, mnv2d_intake *it, int64_t now)
+/* A valid Classify/Detect: queued for a worker (the job takes over it->req and fd, which
+ * is -1 or the frame's descriptor). */
+static int enqueue(conn *c, mnv2d_intake *it, int fd, int64_t now)
 {
 	mnv2d_server *s = c->srv;
 	char msg[MSG_LEN];
@@ -280,6 +300,8 @@ static int enqueue(conn *c, mnv2d_intake *it, int64_t now)
 	mnv2d_stats_request(stats);
 	mnv2d_job *j = calloc(1, sizeof *j);
 	if (!j) {
+		if (fd >= 0)
+			close(fd);
 		mnv2__request__free_unpacked(req, NULL);
 		mnv2d_stats_response(stats, ST_INTERNAL, NULL);
 		return send_error(c, id, ST_INTERNAL, "out of memory");
@@ -287,8 +309,9 @@ static int enqueue(conn *c, mnv2d_intake *it, int64_t now)
 	uint32_t dl = req->deadline_ms ? req->deadline_ms : s->o.default_deadline_ms;
 	*j = (mnv2d_job){ .owner = c, .req = req, .set = mnv2d_modelset_ref(s->set),
 			  .model = (size_t)it->model, .request_id = id, .t_read = now,
-			  .deadline = dl ? now + (int64_t)dl * 1000 : 0 };
-	if (mnv2d_queue_push(&s->queue, j)) {
+			  .deadline = dl ? now + (int64_t)dl * 1000 : 0,
+			  .has_fd = fd >= 0, .fd = fd };
+	if (mnv2d_queue_push(&s->queue, j)) {   /* job_free closes the descriptor */
 		mnv2d_job_free(j);
 		mnv2d_stats_response(stats, ST_EXHAUSTED, NULL);
 		snprintf(msg, sizeof msg, "the request queue is full (%zu requests); retry later",
@@ -480,12 +503,64 @@ static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
 	maybe_finish(s);
 }
 
-/* One frame, as the intake left it. -1 when the connection got closed. */
-static int handle_frame(conn *c, mnv2d_intake *it, int64_t now)
+static const Mnv2__RawFrame *raw_frame_of(const Mnv2__Request *r)
 {
+	const Mnv2__Image *im = r->body_case == MNV2__REQUEST__BODY_CLASSIFY && r->classify
+					? r->classify->image
+				: r->body_case == MNV2__REQUEST__BODY_DETECT && r->detect
+					? r->detect->image : NULL;
+	return im && im->source_case == MNV2__IMAGE__SOURCE_RAW ? im->raw : NULL;
+}
+
+/* Turns an outcome into an error answer (freeing a queued request). */
+static void intake_error(mnv2d_intake *it, const char *fmt, const char *arg)
+{
+	if (it->kind == MNV2D_INTAKE_QUEUE)   /* it->model stays: the error counts there */
+		mnv2__request__free_unpacked(it->req, NULL);
+	it->req = NULL;
+	it->kind = MNV2D_INTAKE_ERROR;
+	it->status = ST_INVALID;
+	snprintf(it->msg, sizeof it->msg, fmt, arg);
+}
+
+/* Pairs the frame with the descriptor that came with it (docs/protocol.md, "Frames in file
+ * descriptors"): a Classify/Detect whose raw frame says has_fd takes it; anything else with
+ * a descriptor, a has_fd without one, or a broken rule is answered INVALID_ARGUMENT (an
+ * error the intake found already stands). Returns the descriptor the job takes, or -1; every
+ * other one is closed here. */
+static int pair_fd(mnv2d_intake *it, int fd, const char *fd_err)
+{
+	const Mnv2__RawFrame *raw = it->kind == MNV2D_INTAKE_QUEUE ? raw_frame_of(it->req) : NULL;
+	int wants = raw && raw->has_fd;
+	if (it->kind == MNV2D_INTAKE_ERROR || (!wants && fd < 0 && !*fd_err)) {
+		/* an answer already, or nothing to pair */
+	} else if (*fd_err) {
+		intake_error(it, "%s", fd_err);
+	} else if (wants && fd < 0) {
+		intake_error(it, "%s", "image: has_fd is set but no file descriptor came with the "
+			     "request (SCM_RIGHTS, in the sendmsg that starts with the frame's "
+			     "first length byte)");
+	} else if (!wants) {
+		intake_error(it, "a file descriptor came with this request, but it does not use "
+			     "one (%s); the descriptor was closed",
+			     it->kind == MNV2D_INTAKE_QUEUE ? "image.raw.has_fd is not set"
+							     : "only a raw frame can");
+	} else {
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* One frame, as the intake left it, with the descriptor that came with it (-1: none) and
+ * a descriptor rule it broke (""). -1 when the connection got closed. */
+static int handle_frame(conn *c, mnv2d_intake *it, int fd, const char *fd_err, int64_t now)
+{
+	fd = pair_fd(it, fd, fd_err);
 	switch (it->kind) {
 	case MNV2D_INTAKE_QUEUE:
-		return enqueue(c, it, now);
+		return enqueue(c, it, fd, now);
 	case MNV2D_INTAKE_STATUS:
 	case MNV2D_INTAKE_LIST_MODELS:
 		return answer_here(c, it->kind, it->id);
@@ -505,7 +580,7 @@ static int handle_frame(conn *c, mnv2d_intake *it, int64_t now)
 	return send_error(c, it->id, it->status, it->msg);
 }
 
-/* The connection's libevent input buffer as the intake reads it. */
+/* The connection's input buffer (the frame being read) as the intake reads it. */
 static void input_copy(void *arg, void *dst, size_t n)
 {
 	evbuffer_copyout(arg, dst, n);
@@ -516,29 +591,158 @@ static const uint8_t *input_pullup(void *arg, size_t n)
 	return evbuffer_pullup(arg, (ev_ssize_t)n);
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+/* Acts on the buffered frame, if it is complete. -1 when c got closed. */
+static int process_input(conn *c)
+{
+	mnv2d_server *s = c->srv;
+	struct evbuffer *in = c->in;
+	mnv2d_input src = { evbuffer_get_length(in), input_copy, input_pullup, in };
+	mnv2d_intake it;
+	int64_t now = mnv2d_now_us();
+	mnv2d_intake_next(&src, s->o.max_frame_bytes, s->set, s->stopping, &it);
+	if (it.kind == MNV2D_INTAKE_WAIT)
+		return 0;
+	if (it.kind == MNV2D_INTAKE_CLOSE) {
+		if (it.too_long)
+			LOG_WARN(s->log, "connection %llu: %s; closing the connection",
+				 (unsigned long long)c->id, it.msg);
+		conn_close(c, it.too_long ? "frame too long" : it.msg);
+		return -1;
+	}
+	/* the frame's descriptor and rule state go with it; the next frame starts clean */
+	int fd = c->fd;
+	char fd_err[sizeof c->fd_err];
+	memcpy(fd_err, c->fd_err, sizeof fd_err);
+	c->fd = -1;
+	c->fd_err[0] = 0;
+	if (handle_frame(c, &it, fd, fd_err, now))
+		return -1;   /* closed: c and `in` are gone */
+	evbuffer_drain(in, it.consumed);
+	return 0;
+}
+
+/* Bytes to read next: the rest of the length bytes, or of the payload (at most a bite);
+ * 0 when the buffered frame is complete or its length is over the limit. Reading stops at
+ * the frame's end, so a descriptor always arrives with the frame whose bytes carry it. */
+static size_t want_bytes(const conn *c)
+{
+	struct evbuffer *in = c->in;
+	size_t have = evbuffer_get_length(in);
+	uint8_t hdr[MNV2D_FRAME_HEADER];
+	if (have < sizeof hdr)
+		return sizeof hdr - have;
+	evbuffer_copyout(in, hdr, sizeof hdr);
+	uint32_t n = mnv2d_frame_length(hdr);
+	if (n > c->srv->o.max_frame_bytes)
+		return 0;
+	size_t left = sizeof hdr + (size_t)n - have;
+	return left < READ_BITE ? left : READ_BITE;
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* The descriptors that came with one recvmsg(): the frame's own when it is exactly one
+ * that arrived with (some of) the frame's length bytes; otherwise all closed at once and the frame
+ * marked to be answered INVALID_ARGUMENT. */
+static void take_fds(conn *c, const int *fds, size_t n, int first)
+{
+	if (!n)
+		return;
+	if (n == 1 && first && c->fd < 0 && !c->fd_err[0]) {
+		c->fd = fds[0];
+		return;
+	}
+	close_fds(fds, n);
+	if (c->fd_err[0])
+		return;
+	if (n > 1)
+		snprintf(c->fd_err, sizeof c->fd_err, "%zu file descriptors came with one request; "
+			 "a frame carries at most one (all were closed)", n);
+	else
+		snprintf(c->fd_err, sizeof c->fd_err, "a file descriptor came with a sendmsg that "
+			 "began inside the request's payload, not with its length bytes (it was "
+			 "closed)");
+}
+
+/* One recvmsg() of at most want bytes into the frame buffer, descriptors included.
+ * 1: read something; 0: nothing to read now; -1: c got closed. */
+static int recv_some(conn *c, size_t want)
+{
+	mnv2d_server *s = c->srv;
+	struct evbuffer *in = c->in;
+	/* a descriptor belongs to the frame when it comes with some of its length bytes */
+	int first = evbuffer_get_length(in) < MNV2D_FRAME_HEADER;
+	struct evbuffer_iovec vec;
+	if (evbuffer_reserve_space(in, (ev_ssize_t)want, &vec, 1) < 1) {
+		conn_close(c, "out of memory reading a frame");
+		return -1;
+	}
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { vec.iov_base, vec.iov_len < want ? vec.iov_len : want };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof ctl.buf };
+	ssize_t got;
+	do
+		got = recvmsg(bufferevent_getfd(c->bev), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (got < 0 && errno == EINTR);
+	int fds[MAX_FDS];
+	size_t nfds = 0;
+	for (struct cmsghdr *cm = got >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && nfds < MAX_FDS; i++)
+			memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	if (got > 0 && (msg.msg_flags & MSG_CTRUNC)) {
+		close_fds(fds, nfds);
+		LOG_WARN(s->log, "connection %llu: more file descriptors than a frame may carry "
+			 "(ancillary data truncated); closing the connection",
+			 (unsigned long long)c->id);
+		conn_close(c, "ancillary data truncated");
+		return -1;
+	}
+	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (got <= 0) {
+		close_fds(fds, nfds);
+		conn_close(c, got == 0 ? "end of stream" : strerror(errno));
+		return -1;
+	}
+	vec.iov_len = (size_t)got;
+	evbuffer_commit_space(in, &vec, 1);
+	take_fds(c, fds, nfds, first);
+	return 1;
+}
+
+static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	conn *c = arg;
 	mnv2d_server *s = c->srv;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	(void)fd;
+	(void)what;
 	/* every path that closes c leaves the loop at once */
-	while (!c->draining) {
-		mnv2d_input src = { evbuffer_get_length(in), input_copy, input_pullup, in };
-		mnv2d_intake it;
-		int64_t now = mnv2d_now_us();
-		mnv2d_intake_next(&src, s->o.max_frame_bytes, s->set, s->stopping, &it);
-		if (it.kind == MNV2D_INTAKE_WAIT)
-			break;
-		if (it.kind == MNV2D_INTAKE_CLOSE) {
-			if (it.too_long)
-				LOG_WARN(s->log, "connection %llu: %s; closing the connection",
-					 (unsigned long long)c->id, it.msg);
-			conn_close(c, it.too_long ? "frame too long" : it.msg);
-			break;
+	for (int round = 0; !c->draining;) {
+		size_t want = want_bytes(c);
+		if (!want) {   /* a complete frame is acted on before anything else */
+			size_t before = evbuffer_get_length(c->in);
+			if (process_input(c))
+				break;
+			if (evbuffer_get_length(c->in) == before)
+				break;   /* cannot happen: a complete frame is always consumed */
+			continue;
 		}
-		if (handle_frame(c, &it, now))
-			break;   /* closed: c and `in` are gone */
-		evbuffer_drain(in, it.consumed);
+		/* more bytes wait: the (level-triggered) event calls again */
+		if (round++ == READ_ROUNDS || recv_some(c, want) <= 0)
+			break;
 	}
 	maybe_finish(s);
 }
@@ -647,19 +851,29 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		close(fd);
 		return;
 	}
-	*c = (conn){ .srv = s, .bev = bev, .id = ++s->next_id, .next = s->conns };
+	*c = (conn){ .srv = s, .bev = bev, .id = ++s->next_id, .next = s->conns, .fd = -1 };
+	c->rd = event_new(s->base, fd, EV_READ | EV_PERSIST, sock_read_cb, c);
+	c->in = evbuffer_new();
+	if (!c->rd || !c->in || event_add(c->rd, NULL)) {
+		LOG_WARN(s->log, "out of memory accepting a connection");
+		if (c->rd)
+			event_free(c->rd);
+		if (c->in)
+			evbuffer_free(c->in);
+		bufferevent_free(bev);   /* closes fd */
+		free(c);
+		return;
+	}
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
 	LOG_DEBUG(s->log, "connection %llu from pid %d uid %u gid %u", (unsigned long long)c->id,
 		  (int)cred.pid, (unsigned)cred.uid, (unsigned)cred.gid);
-	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
-	/* stop reading when one whole frame is buffered: input stays bounded */
-	bufferevent_setwatermark(bev, EV_READ, 0, s->o.max_frame_bytes + MNV2D_FRAME_HEADER);
-	/* image frames are large: read them in bigger bites than libevent's 16 KiB */
-	bufferevent_set_max_single_read(bev, READ_BITE);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/* the bufferevent only writes; sock_read_cb reads one frame at a time with recvmsg
+	 * (input stays bounded to one frame, and descriptors stay with their frame) */
+	bufferevent_setcb(bev, NULL, write_cb, event_cb, c);
+	bufferevent_enable(bev, EV_WRITE);
 }
 
 static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -750,7 +964,7 @@ static void maybe_finish(mnv2d_server *s)
 			conn_close(c, "shutdown");
 		} else if (!c->draining) {
 			c->draining = 1;
-			bufferevent_disable(c->bev, EV_READ);
+			event_del(c->rd);
 		}
 	}
 	if (!s->nconns) {
