@@ -143,13 +143,32 @@ const char *td_build_dir(void)
 	return b && *b ? b : ".";
 }
 
+/* MNV2D_WRAP: a command line (words separated by spaces, no quoting) put in front of the
+ * daemon's, e.g. "valgrind --error-exitcode=1 --log-file=/tmp/vg.%p.log". Returns the
+ * number of words written to argv (at most max), words kept in buf. */
+static int wrap_words(char *buf, size_t len, const char **argv, int max)
+{
+	const char *w = getenv("MNV2D_WRAP");
+	int n = 0;
+	if (!w || !*w || strlen(w) >= len)
+		return 0;
+	strcpy(buf, w);
+	for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && n < max;
+	     t = strtok_r(NULL, " ", &save))
+		argv[n++] = t;
+	return n;
+}
+
 int td_spawn(td_env *e, const char *const *extra_args)
 {
-	char exe[512];
+	char exe[512], wrap[1024];
 	snprintf(exe, sizeof exe, "%s/daemon/mnv2d", td_build_dir());
-	const char *argv[16] = { exe, "-c", e->config };
-	int argc = 3;
-	for (int i = 0; extra_args && extra_args[i] && argc < 15; i++)
+	const char *argv[48];
+	int argc = wrap_words(wrap, sizeof wrap, argv, 28);
+	argv[argc++] = exe;
+	argv[argc++] = "-c";
+	argv[argc++] = e->config;
+	for (int i = 0; extra_args && extra_args[i] && argc < 47; i++)
 		argv[argc++] = extra_args[i];
 	argv[argc] = NULL;
 	pid_t parent = getpid();
@@ -173,7 +192,7 @@ int td_spawn(td_env *e, const char *const *extra_args)
 			setenv("MNV2D_TEST_WEDGE_MS", ms, 1);
 			setenv("MNV2D_TEST_WEDGE_MODEL", TD_SLOW, 1);
 		}
-		execv(exe, (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	e->pid = pid;

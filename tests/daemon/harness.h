@@ -5,6 +5,8 @@
  *  - td_start() writes a configuration (common keys + the caller's extra YAML), forks and
  *    execs $MNV2_BUILD_DIR/daemon/mnv2d with stderr to a log file, and waits (bounded) until
  *    the socket accepts connections. The daemon dies with the test (PR_SET_PDEATHSIG).
+ *    $MNV2D_WRAP, when set, is a command put in front (words split at spaces), e.g. valgrind
+ *    with its options: scripts/run-tests.sh runs the daemon tests so under memcheck.
  *  - td_stop() signals it and waits at most timeout_ms (then SIGKILL): the exit status.
  *  - Framing and protobuf helpers: every read and write is bounded by a timeout; nothing
  *    in a test can hang. */
