@@ -3,7 +3,8 @@
  *   mnv2-model info MODEL
  *   mnv2-model run MODEL --input IN --output OUT.bin [--output-index N]
  *   mnv2-model classify MODEL IN [--labels FILE] [--top K] [--resize MODE] [--json]
- *   mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--resize MODE] [--json]
+ *   mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--mode MODE] [--json]
+ *                          [--draw OUT.png]
  *   mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]
  *                          [--path NAME] [--profile] [--json]
  *
@@ -11,6 +12,7 @@
  * tensor's raw bytes (exactly its size).
  */
 #include "labels.h"
+#include "mnv2/draw.h"
 #include "mnv2/engine.h"
 #include "mnv2/image.h"
 #include "mnv2/preprocess.h"
@@ -29,12 +31,15 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mnv2-model info MODEL\n"
 		   "       mnv2-model run MODEL --input IN --output OUT.bin [--output-index N]\n"
-		   "       mnv2-model classify MODEL IN [--labels FILE] [--top K] [--resize MODE] [--json]\n"
-		   "       mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--resize MODE] [--json]\n"
+		   "       mnv2-model classify MODEL IN [--labels FILE] [--top K] [--mode MODE] [--json]\n"
+		   "       mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--mode MODE] [--json]\n"
+		   "                         [--draw OUT.png]\n"
 		   "       mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]\n"
 		   "                              [--path portable|avx2] [--profile] [--json]\n"
 		   "IN: a PNG/JPEG image, or the input tensor's raw bytes. MODE: stretch (default),\n"
-		   "letterbox, center-crop. bench without --input runs on fixed pseudo-random bytes.\n");
+		   "letterbox, crop (center-crop); --resize is the same option. --draw writes IN with\n"
+		   "the boxes and labels as a PNG. bench without --input runs on fixed pseudo-random\n"
+		   "bytes.\n");
 }
 
 static void print_shape(const mnv2_tensor_info *t)
@@ -197,7 +202,7 @@ static void json_string(const char *s)
 }
 
 typedef struct cli {
-	const char *input, *output, *labels, *path;
+	const char *input, *output, *labels, *path, *draw;
 	int index, top, json, threads, iterations, warmup, profile;
 	float threshold;
 	mnv2_resize_mode mode;
@@ -246,6 +251,29 @@ static int cmd_classify(const mnv2_model *m, const cli *a)
 	return c ? 0 : 1;
 }
 
+/* --draw: the input image again, with the detections (original pixels) drawn on it. */
+static int draw_detections(const mnv2_model *m, const mnv2_labels *labels, const cli *a,
+			   const mnv2_detection *d, size_t n)
+{
+	mnv2_image img;
+	mnv2_draw_box b[256];
+	char msg[MNV2_IMAGE_ERR_LEN];
+	if (mnv2_image_load_file(a->input, NULL, &img, msg, sizeof msg)) {
+		fprintf(stderr, "mnv2-model: --draw needs a PNG/JPEG input: %s\n", msg);
+		return -1;
+	}
+	for (size_t i = 0; i < n && i < 256; i++)
+		b[i] = (mnv2_draw_box){ d[i].px_xmin, d[i].px_ymin, d[i].px_xmax, d[i].px_ymax,
+					d[i].class_id, d[i].score, label_of(m, labels, d[i].class_id) };
+	int r = mnv2_draw_boxes(&img, b, n < 256 ? n : 256, msg, sizeof msg);
+	if (!r)
+		r = mnv2_png_write_file(&img, a->draw, msg, sizeof msg);
+	if (r)
+		fprintf(stderr, "mnv2-model: %s\n", msg);
+	mnv2_image_free(&img);
+	return r;
+}
+
 static int cmd_detect(const mnv2_model *m, const cli *a)
 {
 	mnv2_labels labels = { 0 };
@@ -262,6 +290,7 @@ static int cmd_detect(const mnv2_model *m, const cli *a)
 	}
 	mnv2_context *c = run_model(m, a->input, a->mode, &tf);
 	size_t n = c ? mnv2_detections(c, &tf, a->threshold, 256, d) : 0;
+	int drawn = !c || !a->draw || !draw_detections(m, &labels, a, d, n);
 	if (c && a->json) {
 		printf("{\"model\":");
 		json_string(mnv2_model_name(m));
@@ -286,7 +315,7 @@ static int cmd_detect(const mnv2_model *m, const cli *a)
 		printf("]}\n");
 	mnv2_context_free(c);
 	mnv2_labels_free(&labels);
-	return c ? 0 : 1;
+	return c && drawn ? 0 : 1;
 }
 
 /* ---- bench ---------------------------------------------------------------------------- */
@@ -514,7 +543,8 @@ int main(int argc, char **argv)
 		{ "input", required_argument, NULL, 'i' }, { "output", required_argument, NULL, 'o' },
 		{ "output-index", required_argument, NULL, 'x' }, { "labels", required_argument, NULL, 'l' },
 		{ "top", required_argument, NULL, 'k' }, { "threshold", required_argument, NULL, 't' },
-		{ "resize", required_argument, NULL, 'r' }, { "json", no_argument, NULL, 'j' },
+		{ "resize", required_argument, NULL, 'r' }, { "mode", required_argument, NULL, 'r' },
+		{ "draw", required_argument, NULL, 'D' }, { "json", no_argument, NULL, 'j' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "iterations", required_argument, NULL, 'N' },
 		{ "warmup", required_argument, NULL, 'W' }, { "path", required_argument, NULL, 'P' },
@@ -543,7 +573,8 @@ int main(int argc, char **argv)
 			a.threshold = (float)v;
 			break;
 		case 'r':
-			if (mnv2_resize_mode_parse(optarg, &a.mode)) {
+			if (mnv2_resize_mode_parse(strcmp(optarg, "crop") ? optarg : "center-crop",
+						   &a.mode)) {
 				fprintf(stderr, "mnv2-model: unknown resize mode '%s'\n", optarg);
 				return 2;
 			}
@@ -556,6 +587,7 @@ int main(int argc, char **argv)
 			*(o == 'T' ? &a.threads : o == 'N' ? &a.iterations : &a.warmup) = (int)v;
 			break;
 		case 'P': a.path = optarg; break;
+		case 'D': a.draw = optarg; break;
 		case 'p': a.profile = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
