@@ -74,6 +74,22 @@ static int connection_lost(mnv2c_code code)
 	       code == MNV2C_ERR_TIMEOUT;
 }
 
+/* detect --draw for image i: a message on stderr and -1 on failure. */
+static int draw(const ctl_args *a, size_t i, const uint8_t *data, size_t len,
+		const mnv2c_detect_result *r)
+{
+	char path[4096], msg[600];
+	if (ctl_draw_path(a->draw, i, a->n_images, path, sizeof path)) {
+		fprintf(stderr, "mnv2ctl: --draw: file name too long\n");
+		return -1;
+	}
+	if (ctl_draw_detections(path, data, len, &a->raw, r, msg, sizeof msg)) {
+		fprintf(stderr, "mnv2ctl: %s: --draw: %s\n", a->images[i], msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_images(mnv2c_client *c, const ctl_args *a)
 {
 	int rc = CTL_EXIT_OK;
@@ -97,8 +113,11 @@ static int run_images(mnv2c_client *c, const ctl_args *a)
 			mnv2c_classify_result_free(r);
 		} else {
 			mnv2c_detect_result *r;
-			if ((code = mnv2c_detect(c, &img, &a->opt, &r, &err)) == MNV2C_OK)
+			if ((code = mnv2c_detect(c, &img, &a->opt, &r, &err)) == MNV2C_OK) {
 				print_detect(stdout, a->json, a->images[i], r);
+				if (a->draw && draw(a, i, data, len, r))
+					rc = CTL_EXIT_FAILED;
+			}
 			mnv2c_detect_result_free(r);
 		}
 		free(data);

@@ -18,7 +18,7 @@ void ctl_usage(FILE *f)
 	      "           [--resize stretch|letterbox|center-crop] [--deadline MS]\n"
 	      "           [--raw FORMAT:WxH[:STRIDE]]\n"
 	      "  detect IMAGE...   [--model M] [--threshold T] [--max N] [--resize MODE]\n"
-	      "           [--deadline MS] [--raw FORMAT:WxH[:STRIDE]]\n"
+	      "           [--deadline MS] [--raw FORMAT:WxH[:STRIDE]] [--draw OUT.png]\n"
 	      "  status            server version, uptime, models, counters and latency\n"
 	      "  models            the loaded models\n"
 	      "  reload            reload the configuration and models\n"
@@ -34,6 +34,8 @@ void ctl_usage(FILE *f)
 	      "                     rgba8888 or gray8; STRIDE is the bytes per row\n"
 	      "\n"
 	      "IMAGE files are sent as they are (PNG or JPEG, decoded by the daemon).\n"
+	      "detect --draw OUT.png decodes each image here, draws the boxes and labels on it\n"
+	      "and writes a PNG; with several images OUT gets an index (OUT-0.png, OUT-1.png).\n"
 	      "exit status: 0 ok, 1 request failed, 2 usage error, 3 cannot connect\n",
 	      f);
 }
@@ -122,13 +124,13 @@ static const struct {
 };
 
 /* Which commands accept which option. */
-enum { F_IMG = 1, F_DET = 2, F_CLS = 4, F_BENCH = 8 };
+enum { F_IMG = 1, F_DET = 2, F_CLS = 4, F_BENCH = 8, F_DRAW = 16 };
 
 static unsigned command_flags(ctl_command c)
 {
 	switch (c) {
 	case CTL_CMD_CLASSIFY: return F_IMG | F_CLS;
-	case CTL_CMD_DETECT: return F_IMG | F_DET;
+	case CTL_CMD_DETECT: return F_IMG | F_DET | F_DRAW;
 	case CTL_CMD_BENCH: return F_IMG | F_CLS | F_DET | F_BENCH;
 	default: return 0;
 	}
@@ -147,7 +149,7 @@ static const opt_def opts[] = {
 	{"top", 'k', 1, F_CLS},      {"threshold", 0, 1, F_IMG},   {"max", 0, 1, F_DET},
 	{"resize", 0, 1, F_IMG},     {"deadline", 0, 1, F_IMG},    {"raw", 0, 1, F_IMG},
 	{"concurrency", 0, 1, F_BENCH}, {"requests", 0, 1, F_BENCH},
-	{"detect", 0, 0, F_BENCH},
+	{"detect", 0, 0, F_BENCH},      {"draw", 0, 1, F_DRAW},
 };
 
 static const opt_def *find_opt(const char *arg, const char **inline_val)
@@ -235,6 +237,10 @@ static int apply_opt(ctl_args *a, const opt_def *o, const char *v, char *err, si
 		a->requests = (unsigned)u;
 	} else if (strcmp(n, "detect") == 0) {
 		a->bench_detect = 1;
+	} else if (strcmp(n, "draw") == 0) {
+		if (!*v)
+			return fail(err, errlen, "--draw: empty file name");
+		a->draw = v;
 	}
 	/* help and version were settled before the command check */
 	return 0;

@@ -41,6 +41,7 @@ typedef struct ctl_args {
 	ctl_raw raw;
 	unsigned concurrency, requests; /* bench */
 	int bench_detect;
+	const char *draw;     /* detect --draw OUT.png, or NULL */
 } ctl_args;
 
 /* Parses argv (options may come before or after the command). 0, or -1 with a message in
@@ -69,6 +70,14 @@ void print_image_error(FILE *f, const char *image, int status, const char *messa
 
 /* Prometheus text exposition (format 0.0.4) of a status result. */
 void print_metrics(FILE *f, const mnv2c_server_status *s);
+
+/* --draw: the file name for image index of n: out itself for one image, else an index
+ * suffix before the extension (out-0.png, out-1.png). 0, or -1 if it does not fit. */
+int ctl_draw_path(const char *out, size_t index, size_t n, char *buf, size_t len);
+/* Decodes the image sent (encoded, or raw as described), draws r's pixel boxes and labels
+ * on it and writes a PNG to out. 0, or -1 with a message. */
+int ctl_draw_detections(const char *out, const uint8_t *data, size_t len, const ctl_raw *raw,
+			const mnv2c_detect_result *r, char *err, size_t errlen);
 
 /* Runs the bench command on a connected client; returns an exit code. */
 int ctl_bench(mnv2c_client *c, const ctl_args *a, const mnv2c_image *img, FILE *out,
