@@ -11,6 +11,30 @@ mnv2c_code mnv2c_send(mnv2c_client *c, mnv2c_request_kind kind, const mnv2c_imag
 	return mnv2c__send(c, kind, img, opt, mnv2c__deadline(c->timeout_ms), request_id, err);
 }
 
+/* geometry with its kind, descriptor and offset set; -1 when geometry is NULL. */
+static int fd_image(mnv2c_image *im, int fd, uint64_t fd_offset, const mnv2c_image *geometry)
+{
+	if (!geometry)
+		return -1;
+	*im = *geometry;
+	im->kind = MNV2C_IMAGE_FD;
+	im->data = NULL;
+	im->len = 0;
+	im->fd = fd;
+	im->fd_offset = fd_offset;
+	return 0;
+}
+
+mnv2c_code mnv2c_send_fd(mnv2c_client *c, mnv2c_request_kind kind, int fd, uint64_t fd_offset,
+			 const mnv2c_image *geometry, const mnv2c_options *opt,
+			 uint64_t *request_id, mnv2c_error *err)
+{
+	mnv2c_image im;
+	if (fd_image(&im, fd, fd_offset, geometry))
+		return mnv2c__fail(err, MNV2C_ERR_USAGE, 0, "no frame geometry given");
+	return mnv2c_send(c, kind, &im, opt, request_id, err);
+}
+
 mnv2c_code mnv2c_receive(mnv2c_client *c, int timeout_ms, mnv2c_response **out,
 			 mnv2c_error *err)
 {
@@ -162,4 +186,26 @@ mnv2c_code mnv2c_reload(mnv2c_client *c, mnv2c_reload_result **out, mnv2c_error 
 	if (rc == MNV2C_OK)
 		TAKE_RESULT(r, reload, out);
 	return rc;
+}
+
+mnv2c_code mnv2c_classify_fd(mnv2c_client *c, int fd, uint64_t fd_offset,
+			     const mnv2c_image *geometry, const mnv2c_options *opt,
+			     mnv2c_classify_result **out, mnv2c_error *err)
+{
+	mnv2c_image im;
+	*out = NULL;
+	if (fd_image(&im, fd, fd_offset, geometry))
+		return mnv2c__fail(err, MNV2C_ERR_USAGE, 0, "no frame geometry given");
+	return mnv2c_classify(c, &im, opt, out, err);
+}
+
+mnv2c_code mnv2c_detect_fd(mnv2c_client *c, int fd, uint64_t fd_offset,
+			   const mnv2c_image *geometry, const mnv2c_options *opt,
+			   mnv2c_detect_result **out, mnv2c_error *err)
+{
+	mnv2c_image im;
+	*out = NULL;
+	if (fd_image(&im, fd, fd_offset, geometry))
+		return mnv2c__fail(err, MNV2C_ERR_USAGE, 0, "no frame geometry given");
+	return mnv2c_detect(c, &im, opt, out, err);
 }

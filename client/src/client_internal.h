@@ -41,6 +41,13 @@ struct mnv2c_client {
 	/* queued request bytes: out[out_off, out_len) still to be written */
 	uint8_t *out;
 	size_t out_off, out_len, out_cap;
+	/* descriptors (our duplicates) to send, in order, each with the sendmsg that starts
+	 * at out[pos] (the first byte of its request's frame) */
+	struct mnv2c_fd_att {
+		size_t pos;
+		int fd;
+	} *fds;
+	size_t n_fds, cap_fds;
 
 	/* the response frame being read */
 	uint8_t hdr[4];

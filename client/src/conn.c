@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,6 +127,9 @@ void mnv2c_close(mnv2c_client *c)
 		mnv2c_response_free(n->resp);
 		free(n);
 	}
+	for (size_t i = 0; i < c->n_fds; i++)
+		close(c->fds[i].fd);
+	free(c->fds);
 	free(c->out);
 	free(c->in);
 	free(c->reqs);
@@ -390,11 +394,46 @@ static mnv2c_code read_frames(mnv2c_client *c, mnv2c_error *err)
 
 /* ---- outgoing bytes ---------------------------------------------------------------- */
 
+/* send() of out[out_off, end), with the descriptor fd (>= 0) as SCM_RIGHTS. */
+static ssize_t send_chunk(mnv2c_client *c, size_t end, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {c->out + c->out_off, end - c->out_off};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof ctl);
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof ctl.buf;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Closes our duplicate of the first pending descriptor (it was sent). */
+static void pop_fd(mnv2c_client *c)
+{
+	close(c->fds[0].fd);
+	memmove(c->fds, c->fds + 1, (c->n_fds - 1) * sizeof *c->fds);
+	c->n_fds--;
+}
+
 static mnv2c_code write_some(mnv2c_client *c, mnv2c_error *err)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* a frame with a descriptor starts its own sendmsg, which carries it; plain
+		 * bytes before it stop short of it */
+		int with_fd = c->n_fds && c->fds[0].pos == c->out_off;
+		size_t end = c->out_len;
+		if (c->n_fds > (size_t)with_fd)
+			end = c->fds[with_fd].pos;
+		ssize_t n = send_chunk(c, end, with_fd ? c->fds[0].fd : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -408,6 +447,8 @@ static mnv2c_code write_some(mnv2c_client *c, mnv2c_error *err)
 									: MNV2C_ERR_IO,
 					  e, "writing to the server: %s", strerror(e));
 		}
+		if (with_fd)
+			pop_fd(c);
 		c->out_off += (size_t)n;
 	}
 	c->out_off = c->out_len = 0;

@@ -101,6 +101,9 @@ unsigned mnv2c_pixel_format_bpp(mnv2c_pixel_format f)
 	case MNV2C_PIX_BGR888: return 3;
 	case MNV2C_PIX_RGBA8888: return 4;
 	case MNV2C_PIX_GRAY8: return 1;
+	case MNV2C_PIX_YUYV:
+	case MNV2C_PIX_UYVY: return 2;
+	case MNV2C_PIX_BGRA8888: return 4;
 	default: return 0;
 	}
 }

@@ -148,7 +148,7 @@ START_TEST(test_usage_errors)
 	static uint8_t px[300];
 	mnv2c_image short_frame = mnv2c_image_raw(MNV2C_PIX_RGB888, 10, 10, 0, px, sizeof px - 1);
 	mnv2c_image bad_stride = mnv2c_image_raw(MNV2C_PIX_RGB888, 10, 1, 29, px, sizeof px);
-	mnv2c_image bad_fmt = mnv2c_image_raw((mnv2c_pixel_format)9, 1, 1, 0, px, sizeof px);
+	mnv2c_image bad_fmt = mnv2c_image_raw((mnv2c_pixel_format)11, 1, 1, 0, px, sizeof px);
 	mnv2c_image empty = mnv2c_image_encoded(px, 0);
 	mnv2c_image big = mnv2c_image_encoded(px, sizeof px);
 	mnv2c_options bad_resize = {.resize = (mnv2c_resize)7};
@@ -165,7 +165,7 @@ START_TEST(test_usage_errors)
 	ck_assert_int_eq(mnv2c_classify(c, &bad_stride, NULL, &r, &err), MNV2C_ERR_USAGE);
 	ck_assert_ptr_nonnull(strstr(err.message, "stride 29 is less than width 10"));
 	ck_assert_int_eq(mnv2c_classify(c, &bad_fmt, NULL, &r, &err), MNV2C_ERR_USAGE);
-	ck_assert_ptr_nonnull(strstr(err.message, "unknown pixel format 9"));
+	ck_assert_ptr_nonnull(strstr(err.message, "unknown pixel format 11"));
 	ck_assert_int_eq(mnv2c_detect(c, &empty, NULL, &d, &err), MNV2C_ERR_USAGE);
 	ck_assert_ptr_null(d);
 	ck_assert_str_eq(err.message, "the image is empty");

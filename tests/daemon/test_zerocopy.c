@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "test_util.h"
 
+#include "mnv2/client.h"
 #include "mnv2/engine.h"
 #include "mnv2/frame.h"
 #include "mnv2/preprocess.h"
@@ -623,6 +624,89 @@ START_TEST(fd_pipelined_ring)
 }
 END_TEST
 
+
+/* libmnv2client: a sealed memfd frame buffer, blocking and pipelined descriptor calls; the
+ * client keeps no duplicate once a request is sent. */
+START_TEST(client_fd_api)
+{
+	start("threads: 2\nqueue_depth: 64\n");
+	int base = fds_idle();
+	uint8_t *nv12 = pattern(NV12_LEN, 12);
+	mnv2_frame f;
+	mnv2_error e;
+	ck_assert_int_eq(mnv2_frame_init(&f, MNV2_FRAME_NV12, W, H, 0, nv12, NV12_LEN, &e), 0);
+	mnv2_class_score want[2], want_roi[2];
+	mnv2_rect roi = { 8, 4, 20, 20 };
+	engine_top(&f, NULL, 2, want);
+	engine_top(&f, &roi, 2, want_roi);
+	ck_assert_uint_eq(mnv2c_frame_bytes(MNV2C_PIX_NV12, W, H, 0), NV12_LEN);
+	mnv2c_error err;
+	mnv2c_client *c = mnv2c_connect(env.sock, &err);
+	ck_assert_msg(c != NULL, "%s", err.message);
+	int mine = td_fd_count(getpid());
+	enum { RING = 3 };
+	mnv2c_frame_buf *b = mnv2c_frame_alloc(NV12_LEN * RING, &err);
+	ck_assert_msg(b != NULL, "%s", err.message);
+	for (int i = 0; i < RING; i++)
+		memcpy((uint8_t *)b->data + (size_t)i * NV12_LEN, nv12, NV12_LEN);
+	/* unsealed: the server refuses it */
+	mnv2c_image geo = mnv2c_image_fd(MNV2C_PIX_NV12, W, H, 0, -1, 0);
+	mnv2c_classify_result *r = NULL;
+	mnv2c_options o = { .top_k = 2 };
+	ck_assert_int_eq(mnv2c_classify_fd(c, b->fd, 0, &geo, &o, &r, &err),
+			 MNV2C_INVALID_ARGUMENT);
+	ck_assert_ptr_nonnull(strstr(err.message, "F_SEAL_SHRINK"));
+	ck_assert_int_eq(mnv2c_frame_seal(b, &err), MNV2C_OK);
+	ck_assert_int_eq(ftruncate(b->fd, 1), -1);   /* sealed: cannot shrink under the server */
+	ck_assert_int_eq(mnv2c_classify_fd(c, b->fd, NV12_LEN, &geo, &o, &r, &err), MNV2C_OK);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(r->classes[i].index, want[i].index);
+		ck_assert_float_eq(r->classes[i].score, want[i].score);
+	}
+	mnv2c_classify_result_free(r);
+	o.roi.x = 8;
+	o.roi.y = 4;
+	o.roi.width = 20;
+	o.roi.height = 20;
+	ck_assert_int_eq(mnv2c_classify_fd(c, b->fd, 0, &geo, &o, &r, &err), MNV2C_OK);
+	for (int i = 0; i < 2; i++)
+		ck_assert_uint_eq(r->classes[i].index, want_roi[i].index);
+	mnv2c_classify_result_free(r);
+	/* pipelined through the ring, mixed with plain requests */
+	o = (mnv2c_options){ .top_k = 2 };
+	enum { N = 30 };
+	mnv2c_image plain = mnv2c_image_raw(MNV2C_PIX_NV12, W, H, 0, nv12, NV12_LEN);
+	for (int i = 0; i < N; i++) {
+		mnv2c_code rc = i % 3 == 2 ? mnv2c_send(c, MNV2C_REQ_CLASSIFY, &plain, &o, NULL, &err)
+					   : mnv2c_send_fd(c, MNV2C_REQ_CLASSIFY, b->fd,
+							   (uint64_t)(i % RING) * NV12_LEN, &geo,
+							   &o, NULL, &err);
+		ck_assert_msg(rc == MNV2C_OK, "%s", err.message);
+	}
+	for (int i = 0; i < N; i++) {
+		mnv2c_response *resp = NULL;
+		ck_assert_int_eq(mnv2c_receive(c, 20000, &resp, &err), MNV2C_OK);
+		ck_assert_msg(resp->status == MNV2C_OK, "%s", resp->message);
+		ck_assert_uint_eq(resp->classify->classes[0].index, want[0].index);
+		mnv2c_response_free(resp);
+	}
+	/* a detection with a region, blocking */
+	mnv2c_detect_result *d = NULL;
+	o.roi.width = 10;
+	o.roi.height = 10;
+	ck_assert_int_eq(mnv2c_detect_fd(c, b->fd, 0, &geo, &o, &d, &err), MNV2C_OK);
+	ck_assert_uint_eq(d->image_width, W);
+	ck_assert_uint_eq(d->image_height, H);
+	mnv2c_detect_result_free(d);
+	ck_assert_int_eq(td_fd_count(getpid()), mine + 1);   /* the memfd; no duplicates left */
+	mnv2c_frame_free(b);
+	mnv2c_close(c);
+	ck_assert_int_eq(fds_settle(base), base);
+	free(nv12);
+	stop_clean();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("zerocopy");
@@ -636,6 +720,7 @@ static Suite *suite(void)
 		{ "fd_rejections", fd_rejections },
 		{ "fd_queued", fd_queued_disconnect_and_full },
 		{ "fd_ring", fd_pipelined_ring },
+		{ "client_fd_api", client_fd_api },
 	};
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
 		TCase *tc = tcase_create(tests[i].name);

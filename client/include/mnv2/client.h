@@ -122,31 +122,100 @@ typedef enum mnv2c_pixel_format {
 	MNV2C_PIX_BGR888 = 2,   /* B G R */
 	MNV2C_PIX_RGBA8888 = 3, /* R G B A, alpha ignored */
 	MNV2C_PIX_GRAY8 = 4,
+	MNV2C_PIX_NV12 = 5,     /* 4:2:0: Y plane, then interleaved U V (cw = ceil(w/2) pairs) */
+	MNV2C_PIX_NV21 = 6,     /* as NV12 with V U */
+	MNV2C_PIX_I420 = 7,     /* 4:2:0: Y, U, V planes (YU12) */
+	MNV2C_PIX_YUYV = 8,     /* 4:2:2 packed Y0 U Y1 V; even width */
+	MNV2C_PIX_UYVY = 9,     /* 4:2:2 packed U Y0 V Y1; even width */
+	MNV2C_PIX_BGRA8888 = 10,/* B G R A, alpha ignored */
 } mnv2c_pixel_format;
 
-/* Bytes per pixel of a format; 0 for an unknown one. */
+/* Bytes per pixel of a single-plane format (RGB888 3, YUYV 2, ...); 0 for NV12/NV21/I420
+ * and unknown formats. */
 MNV2C_API unsigned mnv2c_pixel_format_bpp(mnv2c_pixel_format f);
+/* "rgb888", "nv12", ...; NULL for an unknown format. */
+MNV2C_API const char *mnv2c_pixel_format_name(mnv2c_pixel_format f);
+/* Parses those names (case-insensitive; also "rgba", "bgra", "yu12", "yuy2").
+ * Returns 0, or -1 when unknown. */
+MNV2C_API int mnv2c_pixel_format_parse(const char *name, mnv2c_pixel_format *out);
+/* Bytes of a frame whose planes follow each other (the layout of a RawFrame without
+ * planes, docs/protocol.md): plane 0 with stride (0: tightly packed), the chroma planes
+ * after it. 0 for an unknown format, an empty size or a stride below the row size. */
+MNV2C_API uint64_t mnv2c_frame_bytes(mnv2c_pixel_format f, uint32_t width, uint32_t height,
+				      uint32_t stride);
+
+typedef enum mnv2c_color_range {
+	MNV2C_RANGE_DEFAULT = 0, /* limited */
+	MNV2C_RANGE_LIMITED = 1,
+	MNV2C_RANGE_FULL = 2,
+} mnv2c_color_range;
+
+typedef enum mnv2c_color_matrix {
+	MNV2C_MATRIX_DEFAULT = 0, /* BT.601 */
+	MNV2C_MATRIX_BT601 = 1,
+	MNV2C_MATRIX_BT709 = 2,
+} mnv2c_color_matrix;
+
+/* Where one plane lies in the frame's bytes. */
+typedef struct mnv2c_plane {
+	uint32_t stride;  /* bytes from one row to the next */
+	uint64_t offset;  /* from the frame's byte 0 to the plane's first row */
+} mnv2c_plane;
 
 typedef enum mnv2c_image_kind {
 	MNV2C_IMAGE_ENCODED = 0, /* data/len: a PNG or JPEG file's bytes */
-	MNV2C_IMAGE_RAW = 1,     /* data/len: height rows of stride bytes */
+	MNV2C_IMAGE_RAW = 1,     /* data/len: the frame's bytes (planes as described) */
+	MNV2C_IMAGE_FD = 2,      /* fd/fd_offset: the frame's bytes in a sealed memfd or a
+				    dmabuf, sent with SCM_RIGHTS (zero-copy; data/len unused) */
 } mnv2c_image_kind;
 
 /* An image to send. The library only reads data, and only during the call that sends it
- * (the bytes are copied into the outgoing frame). Build one with the helpers below. */
+ * (the bytes are copied into the outgoing frame). Build one with the helpers below.
+ * MNV2C_IMAGE_FD: the library sends a duplicate of fd (the caller may close its own at
+ * once); the server reads the pixels in place when the request runs, so the caller must not
+ * rewrite them until the answer has arrived. A memfd must carry F_SEAL_SHRINK
+ * (mnv2c_frame_seal()). */
 typedef struct mnv2c_image {
 	mnv2c_image_kind kind;
 	const void *data;
 	size_t len;
-	mnv2c_pixel_format format; /* raw only */
-	uint32_t width, height;    /* raw only */
-	uint32_t stride;           /* raw only; 0: width * bytes per pixel */
+	mnv2c_pixel_format format; /* raw and fd */
+	uint32_t width, height;    /* raw and fd */
+	uint32_t stride;           /* plane 0's stride; 0: tightly packed */
+	/* raw and fd, all optional (zero: planes follow each other, BT.601 limited range) */
+	unsigned n_planes;         /* 0, or the format's number of planes (1..3) */
+	mnv2c_plane planes[3];
+	mnv2c_color_range color_range;
+	mnv2c_color_matrix color_matrix;
+	int fd;                    /* fd only */
+	uint64_t fd_offset;        /* fd only: the descriptor's byte that is the frame's byte 0 */
 } mnv2c_image;
 
 MNV2C_API mnv2c_image mnv2c_image_encoded(const void *data, size_t len);
 MNV2C_API mnv2c_image mnv2c_image_raw(mnv2c_pixel_format format, uint32_t width,
 				      uint32_t height, uint32_t stride, const void *data,
 				      size_t len);
+MNV2C_API mnv2c_image mnv2c_image_fd(mnv2c_pixel_format format, uint32_t width,
+				     uint32_t height, uint32_t stride, int fd,
+				     uint64_t fd_offset);
+
+/* A frame buffer for zero-copy sending when the caller has plain memory: a memfd of `size`
+ * bytes mapped read-write at `data`. Fill it, mnv2c_frame_seal() it (once; further calls do
+ * nothing), send it with mnv2c_image_fd(..., b->fd, offset) as often as wanted. */
+typedef struct mnv2c_frame_buf {
+	int fd;
+	void *data;
+	size_t size;
+	int sealed;
+} mnv2c_frame_buf;
+
+/* NULL with err (ERR_NOMEM/ERR_IO) on failure. */
+MNV2C_API mnv2c_frame_buf *mnv2c_frame_alloc(size_t size, mnv2c_error *err);
+/* Adds F_SEAL_SHRINK | F_SEAL_GROW: the size is fixed from now on (the server requires
+ * SHRINK: a file shrunk under its mapping would fault). */
+MNV2C_API mnv2c_code mnv2c_frame_seal(mnv2c_frame_buf *b, mnv2c_error *err);
+/* Unmaps and closes; NULL ok. Frames already sent stay valid on the server's side. */
+MNV2C_API void mnv2c_frame_free(mnv2c_frame_buf *b);
 
 typedef enum mnv2c_resize {
 	MNV2C_RESIZE_DEFAULT = 0,     /* the model's configured mode */
@@ -166,6 +235,10 @@ typedef struct mnv2c_options {
 	uint32_t deadline_ms;   /* 0: none; else the server answers DEADLINE_EXCEEDED when
 				   the request has not started running this many ms after the
 				   server read it */
+	struct {                /* region of interest in image pixels; all zero: the whole
+				   image. The model sees only it; boxes stay in image pixels */
+		uint32_t x, y, width, height;
+	} roi;
 } mnv2c_options;
 
 /* ---- results ------------------------------------------------------------------------- */
@@ -282,6 +355,14 @@ MNV2C_API mnv2c_code mnv2c_classify(mnv2c_client *c, const mnv2c_image *img,
 MNV2C_API mnv2c_code mnv2c_detect(mnv2c_client *c, const mnv2c_image *img,
 				    const mnv2c_options *opt, mnv2c_detect_result **out,
 				    mnv2c_error *err);
+/* Zero-copy: the frame described by geometry (format, size, stride, planes, colour; its
+ * kind and data are ignored) lies in fd from fd_offset on (see MNV2C_IMAGE_FD). */
+MNV2C_API mnv2c_code mnv2c_classify_fd(mnv2c_client *c, int fd, uint64_t fd_offset,
+					 const mnv2c_image *geometry, const mnv2c_options *opt,
+					 mnv2c_classify_result **out, mnv2c_error *err);
+MNV2C_API mnv2c_code mnv2c_detect_fd(mnv2c_client *c, int fd, uint64_t fd_offset,
+				       const mnv2c_image *geometry, const mnv2c_options *opt,
+				       mnv2c_detect_result **out, mnv2c_error *err);
 MNV2C_API mnv2c_code mnv2c_status(mnv2c_client *c, mnv2c_server_status **out,
 				    mnv2c_error *err);
 MNV2C_API mnv2c_code mnv2c_list_models(mnv2c_client *c, mnv2c_model_list **out,
@@ -332,6 +413,12 @@ MNV2C_API void mnv2c_response_free(mnv2c_response *r);
 MNV2C_API mnv2c_code mnv2c_send(mnv2c_client *c, mnv2c_request_kind kind,
 				  const mnv2c_image *img, const mnv2c_options *opt,
 				  uint64_t *request_id, mnv2c_error *err);
+
+/* mnv2c_send() of a CLASSIFY or DETECT whose frame is in fd (see mnv2c_detect_fd). */
+MNV2C_API mnv2c_code mnv2c_send_fd(mnv2c_client *c, mnv2c_request_kind kind, int fd,
+				     uint64_t fd_offset, const mnv2c_image *geometry,
+				     const mnv2c_options *opt, uint64_t *request_id,
+				     mnv2c_error *err);
 
 /* Bytes of queued requests that may wait for the socket before mnv2c_send() blocks
  * (default 8 MiB; at least one request is always accepted). */
