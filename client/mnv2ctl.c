@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl/ctl.h"
 
@@ -40,6 +42,42 @@ static uint8_t *read_file(const char *path, size_t max, size_t *len, char *err, 
 	}
 	fclose(f);
 	return buf;
+}
+
+/* --raw FILE: the file read straight into a sealed memfd frame buffer. */
+static mnv2c_frame_buf *read_frame_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	mnv2c_frame_buf *b = NULL;
+	mnv2c_error e;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		snprintf(err, errlen, "%s: not a regular file, or empty", path);
+	} else if (!(b = mnv2c_frame_alloc((size_t)st.st_size, &e))) {
+		snprintf(err, errlen, "%s: %s", path, e.message);
+	} else {
+		size_t got = 0;
+		while (got < b->size) {
+			ssize_t n = read(fd, (uint8_t *)b->data + got, b->size - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got < b->size || mnv2c_frame_seal(b, &e) != MNV2C_OK) {
+			snprintf(err, errlen, "%s: %s", path, got < b->size ? "read error"
+									   : e.message);
+			mnv2c_frame_free(b);
+			b = NULL;
+		}
+	}
+	close(fd);
+	return b;
 }
 
 static mnv2c_image make_image(const ctl_args *a, const uint8_t *data, size_t len)
@@ -96,15 +134,22 @@ static int run_images(mnv2c_client *c, const ctl_args *a)
 	for (size_t i = 0; i < a->n_images; i++) {
 		char msg[600];
 		size_t len = 0;
-		uint8_t *data = read_file(a->images[i], mnv2c_max_frame_bytes(c), &len, msg,
-					  sizeof msg);
+		mnv2c_frame_buf *fb = NULL;
+		uint8_t *data = NULL;
+		if (a->raw.memfd && (fb = read_frame_file(a->images[i], msg, sizeof msg)))
+			len = fb->size;
+		else if (!a->raw.memfd)
+			data = read_file(a->images[i], mnv2c_max_frame_bytes(c), &len, msg,
+					 sizeof msg);
 		mnv2c_error err;
-		if (!data) {
+		if (!data && !fb) {
 			fprintf(stderr, "mnv2ctl: %s\n", msg);
 			rc = CTL_EXIT_FAILED;
 			continue;
 		}
-		mnv2c_image img = make_image(a, data, len);
+		mnv2c_image img = fb ? mnv2c_image_fd(a->raw.format, a->raw.width, a->raw.height,
+						      a->raw.stride, fb->fd, 0)
+				     : make_image(a, data, len);
 		mnv2c_code code;
 		if (a->cmd == CTL_CMD_CLASSIFY) {
 			mnv2c_classify_result *r;
@@ -115,12 +160,13 @@ static int run_images(mnv2c_client *c, const ctl_args *a)
 			mnv2c_detect_result *r;
 			if ((code = mnv2c_detect(c, &img, &a->opt, &r, &err)) == MNV2C_OK) {
 				print_detect(stdout, a->json, a->images[i], r);
-				if (a->draw && draw(a, i, data, len, r))
+				if (a->draw && draw(a, i, fb ? fb->data : data, len, r))
 					rc = CTL_EXIT_FAILED;
 			}
 			mnv2c_detect_result_free(r);
 		}
 		free(data);
+		mnv2c_frame_free(fb);
 		fflush(stdout);
 		if (code != MNV2C_OK) {
 			int e = report_error(a, a->images[i], &err);

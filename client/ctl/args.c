@@ -16,9 +16,12 @@ void ctl_usage(FILE *f)
 	      "commands:\n"
 	      "  classify IMAGE... [--model M] [--top K] [--threshold T]\n"
 	      "           [--resize stretch|letterbox|center-crop] [--deadline MS]\n"
-	      "           [--raw FORMAT:WxH[:STRIDE]]\n"
+	      "           [--raw FORMAT:WxH[:STRIDE]] [--roi X,Y,W,H]\n"
 	      "  detect IMAGE...   [--model M] [--threshold T] [--max N] [--resize MODE]\n"
 	      "           [--deadline MS] [--raw FORMAT:WxH[:STRIDE]] [--draw OUT.png]\n"
+	      "           [--roi X,Y,W,H]\n"
+	      "  detect|classify --raw FILE --format FORMAT --size WxH [--stride BYTES]\n"
+	      "                    a raw frame file sent zero-copy (a sealed memfd)\n"
 	      "  status            server version, uptime, models, counters and latency\n"
 	      "  models            the loaded models\n"
 	      "  reload            reload the configuration and models\n"
@@ -31,7 +34,10 @@ void ctl_usage(FILE *f)
 	      "  --timeout MS       per-request time limit (default 30000)\n"
 	      "  --json             one JSON object per line on stdout\n"
 	      "  --raw FORMAT:WxH[:STRIDE]  IMAGE files hold raw pixels: FORMAT is rgb888, bgr888,\n"
-	      "                     rgba8888 or gray8; STRIDE is the bytes per row\n"
+	      "                     rgba8888, bgra8888, gray8, nv12, nv21, i420, yuyv or uyvy;\n"
+	      "                     STRIDE is plane 0's bytes per row\n"
+	      "  --raw FILE --format FORMAT --size WxH  the same, sent through a memfd\n"
+	      "  --roi X,Y,W,H      only this rectangle of the image is looked at\n"
 	      "\n"
 	      "IMAGE files are sent as they are (PNG or JPEG, decoded by the daemon).\n"
 	      "detect --draw OUT.png decodes each image here, draws the boxes and labels on it\n"
@@ -89,25 +95,29 @@ int ctl_parse_raw(const char *spec, ctl_raw *raw, char *err, size_t errlen)
 		fields[n++] = t;
 	if (n < 2 || n > 3 || strchr(spec, ':') == spec || strstr(spec, "::"))
 		return fail(err, errlen, "--raw: '%s' is not FORMAT:WxH[:STRIDE]", spec);
+	mnv2c_pixel_format fmt;
 	for (i = 0; i < sizeof pixfmts / sizeof pixfmts[0]; i++)
 		if (strcmp(fields[0], pixfmts[i].name) == 0)
 			break;
-	if (i == sizeof pixfmts / sizeof pixfmts[0])
+	if (i < sizeof pixfmts / sizeof pixfmts[0])
+		fmt = pixfmts[i].fmt;
+	else if (mnv2c_pixel_format_parse(fields[0], &fmt))
 		return fail(err, errlen,
-			    "--raw: unknown pixel format '%s' (rgb888, bgr888, rgba8888, gray8)",
-			    fields[0]);
+			    "--raw: unknown pixel format '%s' (rgb888, bgr888, rgba8888, bgra8888, "
+			    "gray8, nv12, nv21, i420, yuyv, uyvy)", fields[0]);
 	char *x = strchr(fields[1], 'x');
 	if (!x)
 		return fail(err, errlen, "--raw: size '%s' is not WxH", fields[1]);
 	*x = '\0';
 	if (parse_uint(fields[1], 1, 65535, &w) || parse_uint(x + 1, 1, 65535, &h))
 		return fail(err, errlen, "--raw: width and height must be 1..65535 in '%s'", spec);
-	unsigned bpp = mnv2c_pixel_format_bpp(pixfmts[i].fmt);
+	unsigned bpp = mnv2c_pixel_format_bpp(fmt);
+	bpp = bpp ? bpp : 1;   /* planar YUV: plane 0 is one byte a pixel */
 	if (n == 3 && (parse_uint(fields[2], 1, UINT32_MAX, &stride) || stride < w * bpp))
 		return fail(err, errlen, "--raw: stride '%s' must be a number >= %lu (width x %u)",
 			    fields[2], w * bpp, bpp);
 	raw->set = 1;
-	raw->format = pixfmts[i].fmt;
+	raw->format = fmt;
 	raw->width = (uint32_t)w;
 	raw->height = (uint32_t)h;
 	raw->stride = (uint32_t)stride;
@@ -150,7 +160,51 @@ static const opt_def opts[] = {
 	{"resize", 0, 1, F_IMG},     {"deadline", 0, 1, F_IMG},    {"raw", 0, 1, F_IMG},
 	{"concurrency", 0, 1, F_BENCH}, {"requests", 0, 1, F_BENCH},
 	{"detect", 0, 0, F_BENCH},      {"draw", 0, 1, F_DRAW},
+	{"format", 0, 1, F_IMG},        {"size", 0, 1, F_IMG},       {"stride", 0, 1, F_IMG},
+	{"roi", 0, 1, F_IMG},
 };
+
+/* "X,Y,W,H" (W, H >= 1). */
+static int parse_roi(const char *v, ctl_args *a)
+{
+	char buf[64], *save = NULL;
+	unsigned long f[4];
+	int n = 0;
+	if (strlen(v) >= sizeof buf || strstr(v, ",,") || *v == ',')
+		return -1;
+	strcpy(buf, v);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n == 4 || parse_uint(t, 0, 65535, &f[n]))
+			return -1;
+		n++;
+	}
+	if (n != 4 || !f[2] || !f[3])
+		return -1;
+	a->opt.roi.x = (uint32_t)f[0];
+	a->opt.roi.y = (uint32_t)f[1];
+	a->opt.roi.width = (uint32_t)f[2];
+	a->opt.roi.height = (uint32_t)f[3];
+	return 0;
+}
+
+/* "WxH", each 1..65535. */
+static int parse_size(const char *v, uint32_t *w, uint32_t *h)
+{
+	char buf[32];
+	unsigned long a, b;
+	if (strlen(v) >= sizeof buf)
+		return -1;
+	strcpy(buf, v);
+	char *x = strchr(buf, 'x');
+	if (!x)
+		return -1;
+	*x = '\0';
+	if (parse_uint(buf, 1, 65535, &a) || parse_uint(x + 1, 1, 65535, &b))
+		return -1;
+	*w = (uint32_t)a;
+	*h = (uint32_t)b;
+	return 0;
+}
 
 static const opt_def *find_opt(const char *arg, const char **inline_val)
 {
@@ -226,7 +280,31 @@ static int apply_opt(ctl_args *a, const opt_def *o, const char *v, char *err, si
 			return fail(err, errlen, "--deadline: '%s' is not a number of ms >= 1", v);
 		a->opt.deadline_ms = (uint32_t)u;
 	} else if (strcmp(n, "raw") == 0) {
-		return ctl_parse_raw(v, &a->raw, err, errlen);
+		if (strchr(v, ':') && !a->raw.memfd)
+			return ctl_parse_raw(v, &a->raw, err, errlen);
+		if (!*v)
+			return fail(err, errlen, "--raw: empty file name");
+		a->raw.memfd = 1;   /* --raw FILE: geometry from --format and --size */
+		a->raw.file = v;
+		a->images[a->n_images++] = v;
+	} else if (strcmp(n, "format") == 0) {
+		a->raw.geo = 1;
+		if (mnv2c_pixel_format_parse(v, &a->raw.format))
+			return fail(err, errlen, "--format: unknown pixel format '%s' (rgb888, "
+				    "bgr888, rgba8888, bgra8888, gray8, nv12, nv21, i420, yuyv, uyvy)",
+				    v);
+	} else if (strcmp(n, "size") == 0) {
+		a->raw.geo = 1;
+		if (parse_size(v, &a->raw.width, &a->raw.height))
+			return fail(err, errlen, "--size: '%s' is not WxH (1..65535 each)", v);
+	} else if (strcmp(n, "stride") == 0) {
+		a->raw.geo = 1;
+		if (parse_uint(v, 1, UINT32_MAX, &u))
+			return fail(err, errlen, "--stride: '%s' is not a number of bytes >= 1", v);
+		a->raw.stride = (uint32_t)u;
+	} else if (strcmp(n, "roi") == 0) {
+		if (parse_roi(v, a))
+			return fail(err, errlen, "--roi: '%s' is not X,Y,W,H (W and H at least 1)", v);
 	} else if (strcmp(n, "concurrency") == 0) {
 		if (parse_uint(v, 1, 1024, &u))
 			return fail(err, errlen, "--concurrency: '%s' is not a number in 1..1024", v);
@@ -271,6 +349,26 @@ static int check_command(ctl_args *a, const seen_opt *seen, size_t n_seen, char 
 				    seen[i].def->lng, command_name(a->cmd));
 		if (apply_opt(a, seen[i].def, seen[i].val, err, errlen) != 0)
 			return -1;
+	}
+	int geo = a->raw.geo;
+	if (geo && a->raw.set)
+		return fail(err, errlen, "--format and --size go with --raw FILE, not with "
+			    "--raw FORMAT:WxH");
+	if (a->raw.memfd && a->cmd == CTL_CMD_BENCH)
+		return fail(err, errlen, "'bench' takes --raw FORMAT:WxH, not --raw FILE");
+	if (a->raw.memfd && !geo)
+		return fail(err, errlen, "--raw: '%s' is not FORMAT:WxH[:STRIDE]; a raw frame "
+			    "FILE needs --format and --size", a->raw.file);
+	if (a->raw.memfd || geo) {
+		if (!a->raw.format || !a->raw.width)
+			return fail(err, errlen, "a raw frame file needs both --format and --size");
+		uint64_t row = (uint64_t)a->raw.width * (mnv2c_pixel_format_bpp(a->raw.format)
+							 ? mnv2c_pixel_format_bpp(a->raw.format) : 1);
+		if (a->raw.stride && a->raw.stride < row)
+			return fail(err, errlen, "--stride %u is less than a row (%llu bytes)",
+				    (unsigned)a->raw.stride, (unsigned long long)row);
+		a->raw.set = 1;
+		a->raw.memfd = 1;   /* every IMAGE is such a file */
 	}
 	if (flags & F_IMG) {
 		if (a->n_images == 0)

@@ -28,6 +28,9 @@ typedef struct ctl_raw {
 	int set;
 	mnv2c_pixel_format format;
 	uint32_t width, height, stride;
+	int memfd;   /* --raw FILE --format F --size WxH: sent zero-copy through a memfd */
+	int geo;     /* --format, --size or --stride given */
+	const char *file;   /* the last --raw FILE */
 } ctl_raw;
 
 typedef struct ctl_args {
@@ -48,7 +51,7 @@ typedef struct ctl_args {
  * err for a usage error. */
 int ctl_parse_args(int argc, char **argv, ctl_args *a, char *err, size_t errlen);
 void ctl_args_free(ctl_args *a);
-/* "rgb888:640x480" / "gray8:64x48:80" -> raw; 0 or -1 with a message. */
+/* "rgb888:640x480" / "gray8:64x48:80" / "nv12:1920x1080" -> raw; 0 or -1 with a message. */
 int ctl_parse_raw(const char *spec, ctl_raw *raw, char *err, size_t errlen);
 void ctl_usage(FILE *f);
 

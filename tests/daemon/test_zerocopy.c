@@ -707,6 +707,71 @@ START_TEST(client_fd_api)
 }
 END_TEST
 
+/* Runs a shell command line; its stdout (static buffer) and exit status. */
+static const char *run_cmd(const char *cmd, int *status)
+{
+	static char out[8192];
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = 0;
+	*status = pclose(p);
+	return out;
+}
+
+/* mnv2ctl --raw FILE --format nv12 --size WxH [--roi]: through a memfd, same answer as the
+ * engine's. */
+START_TEST(mnv2ctl_raw_file)
+{
+	start(NULL);
+	int base = fds_idle();
+	uint8_t *nv12 = pattern(NV12_LEN, 13);
+	char path[256], cmd[1024];
+	snprintf(path, sizeof path, "%s/frame.nv12", env.dir);
+	FILE *f = fopen(path, "wb");
+	ck_assert_uint_eq(fwrite(nv12, 1, NV12_LEN, f), NV12_LEN);
+	fclose(f);
+	mnv2_frame fr;
+	mnv2_error e;
+	ck_assert_int_eq(mnv2_frame_init(&fr, MNV2_FRAME_NV12, W, H, 0, nv12, NV12_LEN, &e), 0);
+	mnv2_class_score want[1];
+	mnv2_rect roi = { 2, 3, 30, 20 };
+	int status;
+	char needle[64];
+	engine_top(&fr, NULL, 1, want);
+	snprintf(cmd, sizeof cmd, "%s/client/mnv2ctl -s %s --json classify --raw %s --format "
+		 "nv12 --size %dx%d --top 1 2>&1", td_build_dir(), env.sock, path, W, H);
+	const char *out = run_cmd(cmd, &status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+	snprintf(needle, sizeof needle, "\"index\": %u", want[0].index);
+	ck_assert_msg(strstr(out, needle), "%s lacks %s", out, needle);
+	engine_top(&fr, &roi, 1, want);
+	snprintf(cmd, sizeof cmd, "%s/client/mnv2ctl -s %s --json classify --raw %s --format "
+		 "nv12 --size %dx%d --top 1 --roi 2,3,30,20 2>&1", td_build_dir(), env.sock, path,
+		 W, H);
+	out = run_cmd(cmd, &status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+	snprintf(needle, sizeof needle, "\"index\": %u", want[0].index);
+	ck_assert_msg(strstr(out, needle), "%s lacks %s", out, needle);
+	/* detect; the old --raw FORMAT:WxH form sends the bytes */
+	snprintf(cmd, sizeof cmd, "%s/client/mnv2ctl -s %s --json detect %s --raw nv12:%dx%d "
+		 "--roi 0,0,20,15 2>&1", td_build_dir(), env.sock, path, W, H);
+	out = run_cmd(cmd, &status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+	ck_assert_msg(strstr(out, "\"width\": 40, \"height\": 30"), "%s", out);
+	/* a file too short for its geometry: the daemon says why */
+	snprintf(cmd, sizeof cmd, "%s/client/mnv2ctl -s %s classify --raw %s --format nv12 "
+		 "--size 40x31 2>&1", td_build_dir(), env.sock, path);
+	out = run_cmd(cmd, &status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s", out);
+	ck_assert_msg(strstr(out, "INVALID_ARGUMENT") && strstr(out, "memfd holds 1800 bytes"),
+		      "%s", out);
+	ck_assert_int_eq(fds_settle(base), base);
+	free(nv12);
+	stop_clean();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("zerocopy");
@@ -721,6 +786,7 @@ static Suite *suite(void)
 		{ "fd_queued", fd_queued_disconnect_and_full },
 		{ "fd_ring", fd_pipelined_ring },
 		{ "client_fd_api", client_fd_api },
+		{ "mnv2ctl_raw_file", mnv2ctl_raw_file },
 	};
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
 		TCase *tc = tcase_create(tests[i].name);
