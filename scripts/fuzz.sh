@@ -14,7 +14,9 @@
 # program, `fuzz_TARGET_seeds DIR`) that writes its seeds after checking each one.
 #
 # Environment:
-#   MNV2_FUZZ_SECONDS  seconds per target (default 600)
+#   MNV2_FUZZ_SECONDS  seconds per target (default 600; 0: only run the seeds and the kept
+#                      corpus once, a quick regression run)
+#   MNV2_FUZZ_PARALLEL fuzz N targets at a time (default 1), each logging to logs/TARGET.log
 #   MNV2_FUZZ_DIR      work directory (default build-fuzz in the checkout): binaries, corpus/,
 #                      seeds/, artifacts/ (crash-*, leak-*, timeout-*, oom-* reproducers)
 #   MNV2_FUZZ_MAX_LEN  -max_len (default 65536)
@@ -247,34 +249,69 @@ seeds() {
 	esac
 }
 
-status=0
-for t in $targets; do
-	build "$t" || { echo "fuzz.sh: fuzz_$t build failed" >&2; exit 2; }
-	seeds "$t" || { echo "fuzz.sh: $t: seed generation failed" >&2; exit 2; }
-	mkdir -p "$out/corpus/$t"
+# fuzz TARGET: runs it; its output goes to stdout, or to $out/logs/TARGET.log when fuzzing in
+# parallel. Prints the verdict line; returns 1 on a finding.
+fuzz() {
+	local t=$1 seeds_dirs dict="" fork="" before after found=0 limit
 	seeds_dirs="$out/seeds/$t"
 	[ -d "$root/tests/fuzz/corpus_$t" ] && seeds_dirs="$seeds_dirs $root/tests/fuzz/corpus_$t"
-	dict=""
 	[ -f "$out/$t.dict" ] && dict="-dict=$out/$t.dict"
-	fork=""
 	[ -n "${MNV2_FUZZ_FORK:-}" ] && fork="-fork=$MNV2_FUZZ_FORK -ignore_crashes=0"
-	echo "fuzz.sh: fuzzing $t for $seconds s (corpus $out/corpus/$t)"
-	before=$(find "$out/artifacts" -type f | wc -l)
-	found=0
+	# 0 seconds: run the seeds and the kept corpus once, no fuzzing
+	limit="-max_total_time=$seconds"
+	[ "$seconds" -ne 0 ] || limit="-runs=0"
+	before=$(find "$out/artifacts" -type f -name "$t-*" | wc -l)
 	# shellcheck disable=SC2086
-	if ! "$out/fuzz_$t" -max_len="$max_len" -max_total_time="$seconds" -timeout="$timeout" \
+	if ! "$out/fuzz_$t" -max_len="$max_len" $limit -timeout="$timeout" \
 		-rss_limit_mb=2048 -print_final_stats=1 $dict $fork \
 		-artifact_prefix="$out/artifacts/$t-" "$out/corpus/$t" $seeds_dirs; then
 		found=1
 	fi
-	after=$(find "$out/artifacts" -type f | wc -l)
+	after=$(find "$out/artifacts" -type f -name "$t-*" | wc -l)
 	[ "$after" -le "$before" ] || found=1
 	if [ "$found" -ne 0 ]; then
-		status=1
-		echo "fuzz.sh: $t: FINDING — reproducers in $out/artifacts:" >&2
-		ls -l "$out/artifacts" >&2
-	else
-		echo "fuzz.sh: $t: no finding in $seconds s"
+		echo "fuzz.sh: $t: FINDING — reproducers in $out/artifacts:"
+		ls -l "$out/artifacts"
+		return 1
 	fi
+	echo "fuzz.sh: $t: no finding in $seconds s"
+}
+
+# Every target is built (and seeded) before any is fuzzed.
+for t in $targets; do
+	build "$t" || { echo "fuzz.sh: fuzz_$t build failed" >&2; exit 2; }
+	seeds "$t" || { echo "fuzz.sh: $t: seed generation failed" >&2; exit 2; }
+	mkdir -p "$out/corpus/$t"
+done
+
+status=0
+parallel=${MNV2_FUZZ_PARALLEL:-1}
+case $parallel in ''|0|*[!0-9]*) echo "fuzz.sh: MNV2_FUZZ_PARALLEL must be a positive number" >&2; exit 2 ;; esac
+if [ "$parallel" -eq 1 ]; then
+	for t in $targets; do
+		echo "fuzz.sh: fuzzing $t for $seconds s (corpus $out/corpus/$t)"
+		fuzz "$t" || status=1
+	done
+	exit $status
+fi
+# MNV2_FUZZ_PARALLEL=N: N targets at a time, each logging to $out/logs/TARGET.log; the
+# verdicts are printed in the targets' order.
+mkdir -p "$out/logs"
+pids=() names=()
+for t in $targets; do
+	while [ "${#pids[@]}" -ge "$parallel" ]; do
+		wait "${pids[0]}" || status=1
+		grep -E '^(fuzz\.sh|stat::)' "$out/logs/${names[0]}.log" | sed 's/^stat::/    /'
+		pids=("${pids[@]:1}")
+		names=("${names[@]:1}")
+	done
+	echo "fuzz.sh: fuzzing $t for $seconds s (corpus $out/corpus/$t, log $out/logs/$t.log)"
+	fuzz "$t" > "$out/logs/$t.log" 2>&1 &
+	pids+=($!)
+	names+=("$t")
+done
+for i in "${!pids[@]}"; do
+	wait "${pids[$i]}" || status=1
+	grep -E '^(fuzz\.sh|stat::)' "$out/logs/${names[$i]}.log" | sed 's/^stat::/    /'
 done
 exit $status

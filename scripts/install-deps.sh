@@ -14,6 +14,8 @@ PACKAGES=(
 	# the service tests: systemd-analyze, systemd-socket-activate, systemd-sysusers/-tmpfiles
 	# (no running systemd needed), setpriv, and man for the units' Documentation= check
 	systemd util-linux man-db
+	# scripts/run-tests.sh runs the daemon tests once under memcheck
+	valgrind
 )
 
 missing=()
