@@ -272,6 +272,10 @@ static void run_conv_cases(int dw, int kind, int n, uint32_t seed)
 			CHECK(mnv2_conv_pack(&c.p, dw, path, c.w, &pk) == 0 && pk != NULL,
 			      "the %s path took no packed kernel; case: %s",
 			      mnv2_kernel_path_name((mnv2_kernel_path)path), g_case);
+			/* the byte-GEMM layout exactly when its path is asked for */
+			CHECK(dw || (pk->w8 != NULL) == (path >= MNV2_KPATH_AVXVNNI),
+			      "byte layout %s for path %s; case: %s", pk->w8 ? "packed" : "missing",
+			      mnv2_kernel_path_name((mnv2_kernel_path)path), g_case);
 			free(pk);
 		}
 		free_conv(&c);
@@ -733,6 +737,9 @@ START_TEST(test_path_api)
 	ck_assert_int_eq(kp, MNV2_PATH_AVX2);
 	ck_assert_int_eq(mnv2_kernel_path_parse("portable", &kp), 0);
 	ck_assert_int_eq(kp, MNV2_PATH_PORTABLE);
+	ck_assert_str_eq(mnv2_kernel_path_name(MNV2_PATH_AVXVNNI), "avxvnni");
+	ck_assert_int_eq(mnv2_kernel_path_parse("avxvnni", &kp), 0);
+	ck_assert_int_eq(kp, MNV2_PATH_AVXVNNI);
 	ck_assert_int_eq(mnv2_kernel_path_parse("neon", &kp), -1);
 
 	uint8_t *buf;
@@ -748,6 +755,8 @@ START_TEST(test_path_api)
 	ck_assert_msg(strstr(err.msg, "not available") != NULL, "%s", err.msg);
 	ck_assert_int_eq(mnv2_context_set_kernel_path(c, (mnv2_kernel_path)-1, &err), -1);
 	ck_assert_int_eq(mnv2_context_kernel_path(c), mnv2_model_kernel_path(m));
+	if (mnv2_model_kernel_path(m) < MNV2_PATH_AVXVNNI)
+		ck_assert_int_eq(mnv2_context_set_kernel_path(c, MNV2_PATH_AVXVNNI, &err), -1);
 	if (mnv2_model_kernel_path(m) == MNV2_PATH_PORTABLE) {
 		ck_assert_int_eq(mnv2_context_set_kernel_path(c, MNV2_PATH_AVX2, &err), -1);
 	} else {

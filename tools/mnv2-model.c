@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		   "       mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--mode MODE] [--json]\n"
 		   "                         [--draw OUT.png]\n"
 		   "       mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]\n"
-		   "                              [--path portable|avx2] [--profile] [--json]\n"
+		   "                              [--path portable|avx2|avxvnni] [--profile] [--json]\n"
 		   "IN: a PNG/JPEG image, or the input tensor's raw bytes. MODE: stretch (default),\n"
 		   "letterbox, crop (center-crop); --resize is the same option. --draw writes IN with\n"
 		   "the boxes and labels as a PNG. bench without --input runs on fixed pseudo-random\n"

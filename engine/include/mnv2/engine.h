@@ -107,9 +107,10 @@ const mnv2_model *mnv2_context_model(const mnv2_context *c);
 typedef enum mnv2_kernel_path {
 	MNV2_PATH_PORTABLE = 0,
 	MNV2_PATH_AVX2 = 1,      /* x86-64 with AVX2 */
+	MNV2_PATH_AVXVNNI = 2,   /* x86-64 with AVX2 and AVX-VNNI (byte dot products) */
 } mnv2_kernel_path;
-/* "portable", "avx2". Paths are ordered: each newer one needs the CPU features of the
- * older ones. */
+/* "portable", "avx2", "avxvnni". Paths are ordered: each newer one needs the CPU features
+ * of the older ones. */
 const char *mnv2_kernel_path_name(mnv2_kernel_path p);
 /* Parses a name given by mnv2_kernel_path_name(); -1 when unknown. */
 int mnv2_kernel_path_parse(const char *name, mnv2_kernel_path *out);

@@ -56,6 +56,29 @@ static MNV2_ALWAYS_INLINE __m128i narrow16(__m256i a, __m256i b, int s)
 	return s ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
 }
 
+/* Channels of one output pixel from nv (1..3) rq_round() vectors: n <= 8 nv bytes. */
+static MNV2_ALWAYS_INLINE void store_row(uint8_t *dst, const __m256i *q, int nv, int n,
+					 const rq16_consts *rc, int s)
+{
+	/* packs: [q0 0-3, q1 0-3 | q0 4-7, q1 4-7]; bytes: dwords q0lo q1lo q2lo q2lo |
+	 * q0hi q1hi q2hi q2hi, put in order by the dword permutation */
+	__m256i w01 = rq_finish16(_mm256_packs_epi32(q[0], nv > 1 ? q[1] : q[0]), rc);
+	__m256i w2 = nv > 2 ? rq_finish16(_mm256_packs_epi32(q[2], q[2]), rc) : w01;
+	__m256i b = s ? _mm256_packs_epi16(w01, w2) : _mm256_packus_epi16(w01, w2);
+	b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+	if (n == nv * 8 && nv == 1) {
+		_mm_storel_epi64((__m128i *)(void *)dst, _mm256_castsi256_si128(b));
+	} else if (n == nv * 8) {
+		_mm_storeu_si128((__m128i *)(void *)dst, _mm256_castsi256_si128(b));
+		if (nv == 3)
+			_mm_storel_epi64((__m128i *)(void *)(dst + 16), _mm256_extracti128_si256(b, 1));
+	} else {
+		uint8_t t[32];
+		_mm256_storeu_si256((__m256i *)(void *)t, b);
+		memcpy(dst, t, (size_t)n);
+	}
+}
+
 static MNV2_ALWAYS_INLINE void store_n(void *dst, __m128i v, int n)
 {
 	if (n == 16) {

@@ -4,13 +4,25 @@
 #include "../model.h"
 
 #include <string.h>
+#if defined(MNV2_HAVE_AVXVNNI) && defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 int mnv2_cpu_path(void)
 {
 #if defined(MNV2_HAVE_AVX2) && defined(__x86_64__)
 	__builtin_cpu_init(); /* idempotent; needed when called before constructors run */
 	/* "avx2" includes the OS's YMM state check (xgetbv) */
-	return __builtin_cpu_supports("avx2") ? MNV2_KPATH_AVX2 : MNV2_KPATH_PORTABLE;
+	if (!__builtin_cpu_supports("avx2"))
+		return MNV2_KPATH_PORTABLE;
+#ifdef MNV2_HAVE_AVXVNNI
+	/* AVX-VNNI: cpuid leaf 7 subleaf 1, eax bit 4 (GCC 12 and clang 14 cannot name it
+	 * in __builtin_cpu_supports) */
+	unsigned a, b, c, d;
+	if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 4 & 1))
+		return MNV2_KPATH_AVXVNNI;
+#endif
+	return MNV2_KPATH_AVX2;
 #else
 	return MNV2_KPATH_PORTABLE;
 #endif
@@ -21,6 +33,7 @@ const char *mnv2_kernel_path_name(mnv2_kernel_path p)
 	switch (p) {
 	case MNV2_PATH_PORTABLE: return "portable";
 	case MNV2_PATH_AVX2: return "avx2";
+	case MNV2_PATH_AVXVNNI: return "avxvnni";
 	}
 	return "unknown";
 }
@@ -31,6 +44,8 @@ int mnv2_kernel_path_parse(const char *name, mnv2_kernel_path *out)
 		*out = MNV2_PATH_PORTABLE;
 	else if (!strcmp(name, "avx2"))
 		*out = MNV2_PATH_AVX2;
+	else if (!strcmp(name, "avxvnni"))
+		*out = MNV2_PATH_AVXVNNI;
 
 	else
 		return -1;
@@ -59,27 +74,48 @@ void mnv2_conv_exec(const mnv2_conv_params *p, int depthwise, const mnv2_conv_pa
 #ifdef MNV2_HAVE_AVX2
 	if (path >= MNV2_KPATH_AVX2 && pk && pk->kind == MNV2_PACK_GEMM && !depthwise) {
 		size_t px = rows * (size_t)p->out_w, blocks = (px + MNV2_GEMM_MR - 1) / MNV2_GEMM_MR;
+		size_t px0 = 0, px1 = px;
+		int pn0 = 0, pn1 = pk->npanels;
 		if (blocks >= 16 * (size_t)nparts || pk->npanels < 2 * nparts) { /* by pixels */
 			split(blocks, part, nparts, &lo, &hi);
-			hi = hi * MNV2_GEMM_MR < px ? hi * MNV2_GEMM_MR : px;
-			mnv2_gemm_conv_avx2(p, pk, in, out, work, lo * MNV2_GEMM_MR, hi, 0,
-					    pk->npanels);
+			px0 = lo * MNV2_GEMM_MR;
+			px1 = hi * MNV2_GEMM_MR < px ? hi * MNV2_GEMM_MR : px;
 		} else { /* few pixels (small maps, fully connected): by output channels */
 			split((size_t)pk->npanels, part, nparts, &lo, &hi);
-			mnv2_gemm_conv_avx2(p, pk, in, out, work, 0, px, (int)lo, (int)hi);
+			pn0 = (int)lo;
+			pn1 = (int)hi;
 		}
+#ifdef MNV2_HAVE_AVXVNNI
+		/* im2col rows of few bytes (the first 3x3 layer: 27) cost the byte kernel more
+		 * than it saves; the AVX2 kernel computes the same bytes */
+		if (path >= MNV2_KPATH_AVXVNNI && pk->w8 && (pk->direct || pk->k >= 64)) {
+			mnv2_gemm_conv_avxvnni(p, pk, in, out, work, px0, px1, pn0, pn1);
+			return;
+		}
+#endif
+		mnv2_gemm_conv_avx2(p, pk, in, out, work, px0, px1, pn0, pn1);
 		return;
 	}
 	if (path >= MNV2_KPATH_AVX2 && pk && pk->kind == MNV2_PACK_DW3 && depthwise) {
 		/* by rows: parts share no cache line but at their boundary (16-channel blocks
 		 * of a pixel share lines); by blocks only when there are few rows */
+		int y0 = 0, y1 = (int)rows, b0 = 0, b1 = pk->npanels;
 		if (rows >= 4 * (size_t)nparts || pk->npanels < nparts) {
 			split(rows, part, nparts, &lo, &hi);
-			mnv2_dw3_avx2(p, pk, in, out, work, (int)lo, (int)hi, 0, pk->npanels);
+			y0 = (int)lo;
+			y1 = (int)hi;
 		} else {
 			split((size_t)pk->npanels, part, nparts, &lo, &hi);
-			mnv2_dw3_avx2(p, pk, in, out, work, 0, (int)rows, (int)lo, (int)hi);
+			b0 = (int)lo;
+			b1 = (int)hi;
 		}
+#ifdef MNV2_HAVE_AVXVNNI
+		if (path >= MNV2_KPATH_AVXVNNI) {
+			mnv2_dw3_avxvnni(p, pk, in, out, work, y0, y1, b0, b1);
+			return;
+		}
+#endif
+		mnv2_dw3_avx2(p, pk, in, out, work, y0, y1, b0, b1);
 		return;
 	}
 #else

@@ -15,8 +15,14 @@
  * weights, bias and scale (pack.c) use that order and _mm256_packs_epi32(lo, hi) restores
  * 0-15. Padded taps read x_zp, which the folded bias correction cancels. */
 /* Built with -mavx2 by engine/meson.build; a build that compiles every engine source
- * without it (scripts/fuzz.sh) gets an empty unit, and dispatch.c never calls in here. */
-#ifdef __AVX2__
+ * without it (scripts/fuzz.sh) gets an empty unit, and dispatch.c never calls in here.
+ * dwconv_vnni.c compiles this file again with DOT() as AVX-VNNI's vpdpwssd, which adds
+ * the same two int16 products to the accumulator (wrapping, never saturating). */
+#if defined(__AVX2__) && !defined(DOT)
+#define DOT(acc, x, w) _mm256_add_epi32(acc, _mm256_madd_epi16(x, w))
+#define DW_ENTRY mnv2_dw3_avx2
+#endif
+#ifdef DOT
 #include "simd.h"
 #include "avx2_util.h"
 
@@ -107,10 +113,10 @@ static MNV2_ALWAYS_INLINE void out_row(const dw_geom *g, const __m256i *a, const
 		__m256i lo = b0, hi = b1;
 #pragma GCC unroll 3
 		for (int kx = 0; kx < 3; kx++) {
-			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pa[2 * kx], w[8 * kx]));
-			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pa[2 * kx + 1], w[8 * kx + 1]));
-			lo = _mm256_add_epi32(lo, _mm256_madd_epi16(pc[2 * kx], w[8 * kx + 2]));
-			hi = _mm256_add_epi32(hi, _mm256_madd_epi16(pc[2 * kx + 1], w[8 * kx + 3]));
+			lo = DOT(lo, pa[2 * kx], w[8 * kx]);
+			hi = DOT(hi, pa[2 * kx + 1], w[8 * kx + 1]);
+			lo = DOT(lo, pc[2 * kx], w[8 * kx + 2]);
+			hi = DOT(hi, pc[2 * kx + 1], w[8 * kx + 3]);
 		}
 		__m256i w16 = _mm256_packs_epi32(rq_round(lo, s0, rc), rq_round(hi, s1, rc));
 		w16 = rq_finish16(w16, rc); /* channels 0-7 | 8-15 */
@@ -139,14 +145,14 @@ static MNV2_ALWAYS_INLINE void out_rows2(const dw_geom *g, const __m256i *a, con
 			__m256i al = pa[2 * kx], ah = pa[2 * kx + 1];
 			__m256i cl = pc[2 * kx], ch = pc[2 * kx + 1];
 			const __m256i *wk = w + 8 * kx;
-			lo0 = _mm256_add_epi32(lo0, _mm256_madd_epi16(al, wk[0]));
-			hi0 = _mm256_add_epi32(hi0, _mm256_madd_epi16(ah, wk[1]));
-			lo0 = _mm256_add_epi32(lo0, _mm256_madd_epi16(cl, wk[2]));
-			hi0 = _mm256_add_epi32(hi0, _mm256_madd_epi16(ch, wk[3]));
-			lo1 = _mm256_add_epi32(lo1, _mm256_madd_epi16(al, wk[4]));
-			hi1 = _mm256_add_epi32(hi1, _mm256_madd_epi16(ah, wk[5]));
-			lo1 = _mm256_add_epi32(lo1, _mm256_madd_epi16(cl, wk[6]));
-			hi1 = _mm256_add_epi32(hi1, _mm256_madd_epi16(ch, wk[7]));
+			lo0 = DOT(lo0, al, wk[0]);
+			hi0 = DOT(hi0, ah, wk[1]);
+			lo0 = DOT(lo0, cl, wk[2]);
+			hi0 = DOT(hi0, ch, wk[3]);
+			lo1 = DOT(lo1, al, wk[4]);
+			hi1 = DOT(hi1, ah, wk[5]);
+			lo1 = DOT(lo1, cl, wk[6]);
+			hi1 = DOT(hi1, ch, wk[7]);
 		}
 		__m256i r0 = _mm256_packs_epi32(rq_round(lo0, s0, rc), rq_round(hi0, s1, rc));
 		__m256i r1 = _mm256_packs_epi32(rq_round(lo1, s0, rc), rq_round(hi1, s1, rc));
@@ -193,8 +199,8 @@ static MNV2_ALWAYS_INLINE void dw_rows(const dw_geom *g, __m256i *work, uint8_t 
 	}
 }
 
-void mnv2_dw3_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
-		   void *out, void *work, int y0, int y1, int b0, int b1)
+void DW_ENTRY(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
+	      void *out, void *work, int y0, int y1, int b0, int b1)
 {
 	dw_geom g = { .p = p, .pk = pk, .in = in, .ix_lo = -p->pad_left, .ncol = pk->ncol,
 		      .zp = _mm256_set1_epi16((short)p->in_zp) };

@@ -46,16 +46,44 @@ static int32_t wval(const mnv2_conv_params *p, const void *w, size_t i)
 	return mnv2_ld(w, i, p->is_signed) - p->w_zp;
 }
 
-/* GEMM: [panel][kpair][8 channels][2] int16 of w - w_zp, zero beyond out_c and k. */
-static mnv2_conv_packed *pack_gemm(const mnv2_conv_params *p, const void *w)
+/* The AVX-VNNI layout: [panel][kquad][8 channels][4] bytes of w - o, and bias8. */
+static void pack_gemm_vnni(const mnv2_conv_params *p, const void *w, mnv2_conv_packed *pk,
+			   int8_t *w8, int32_t *bias8)
+{
+	size_t k = (size_t)pk->k;
+	int32_t o = p->is_signed ? 0 : 128;
+	uint32_t xshift = p->is_signed ? 128 : 0;
+	for (int oc = 0; oc < p->out_c; oc++) {
+		size_t panel = (size_t)oc / MNV2_GEMM_NR, j = (size_t)oc % MNV2_GEMM_NR;
+		int8_t *dst = w8 + panel * (size_t)pk->kquads * MNV2_GEMM_NR * 4 + j * 4;
+		uint32_t sum = 0;
+		for (size_t i = 0; i < k; i++) {
+			int32_t raw = mnv2_ld(w, (size_t)oc * k + i, p->is_signed);
+			dst[(i / 4) * MNV2_GEMM_NR * 4 + i % 4] = (int8_t)(raw - o);
+			sum += (uint32_t)(raw - p->w_zp);
+		}
+		uint32_t b = p->bias ? (uint32_t)p->bias[oc] : 0;
+		bias8[oc] = (int32_t)(b - ((uint32_t)p->in_zp + xshift) * sum);
+	}
+	pk->zfactor = o - p->w_zp;
+	pk->xflip = p->is_signed ? 0x80 : 0;
+	pk->w8 = w8;
+	pk->bias8 = bias8;
+}
+
+/* GEMM: [panel][kpair][8 channels][2] int16 of w - w_zp, zero beyond out_c and k; with
+ * the AVX-VNNI path also its byte layout (kernels of both paths can then run). */
+static mnv2_conv_packed *pack_gemm(const mnv2_conv_params *p, const void *w, int path)
 {
 	size_t k = (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
 	int kpairs = (int)((k + 1) / 2), npanels = (p->out_c + MNV2_GEMM_NR - 1) / MNV2_GEMM_NR;
+	int kquads = (int)((k + 3) / 4), vnni = path >= MNV2_KPATH_AVXVNNI;
 	size_t nch = (size_t)npanels * MNV2_GEMM_NR;
-	size_t sizes[3] = { nch * (size_t)kpairs * 2 * sizeof(int16_t), nch * sizeof(int32_t),
-			    nch * sizeof(float) };
-	uint8_t *arr[3];
-	mnv2_conv_packed *pk = alloc_packed(sizes, 3, arr);
+	size_t sizes[5] = { nch * (size_t)kpairs * 2 * sizeof(int16_t), nch * sizeof(int32_t),
+			    nch * sizeof(float), vnni ? nch * (size_t)kquads * 4 : 0,
+			    vnni ? nch * sizeof(int32_t) : 0 };
+	uint8_t *arr[5];
+	mnv2_conv_packed *pk = alloc_packed(sizes, 5, arr);
 	if (!pk)
 		return NULL;
 	int16_t *pw = (int16_t *)(void *)arr[0];
@@ -86,6 +114,13 @@ static mnv2_conv_packed *pack_gemm(const mnv2_conv_params *p, const void *w)
 	pk->bias = bias;
 	pk->scale = scale;
 	pk->work_bytes = (size_t)MNV2_GEMM_MR * (size_t)pk->astride * sizeof(int32_t);
+	pk->kquads = kquads;
+	pk->astride8 = (4 * kquads + 32 + 31) / 32 * 32;
+	if (vnni) {
+		size_t a8 = (size_t)MNV2_GEMM_MR * (size_t)pk->astride8;
+		pk->work_bytes = a8 > pk->work_bytes ? a8 : pk->work_bytes;
+		pack_gemm_vnni(p, w, pk, (int8_t *)(void *)arr[3], (int32_t *)(void *)arr[4]);
+	}
 	return pk;
 }
 
@@ -155,13 +190,13 @@ int mnv2_conv_pack(const mnv2_conv_params *p, int depthwise, int path, const voi
 	*out = NULL;
 	if (path < MNV2_KPATH_AVX2 || p->out_c < 1 || !scales_finite(p))
 		return 0;
-	/* packed int16 weights take about twice the file's bytes: bounded */
+	/* packed weights take up to three times the file's bytes: bounded */
 	uint64_t k = (uint64_t)p->k_h * (uint64_t)p->k_w * (uint64_t)p->in_c;
-	uint64_t bytes = ((uint64_t)p->out_c + 16) * (depthwise ? 10 : k + 1) * 2 + 4096;
+	uint64_t bytes = ((uint64_t)p->out_c + 16) * (depthwise ? 24 : k + 4) * 3 + 4096;
 	if (k < 1 || k > MNV2_PACK_MAX_K || bytes > MNV2_PACK_MAX_BYTES)
 		return 0;
 	if (!depthwise)
-		*out = pack_gemm(p, w);
+		*out = pack_gemm(p, w, path);
 	else if (p->depth_mult == 1 && p->in_c == p->out_c && p->k_h == 3 && p->k_w == 3 &&
 		 p->dil_h == 1 && p->dil_w == 1 &&
 		 (uint64_t)p->out_w * (uint64_t)p->stride_w <= MNV2_DW_MAX_COLS)

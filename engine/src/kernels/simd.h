@@ -8,7 +8,11 @@
  *
  * Arithmetic of the packed kernels: (x - x_zp)(w - w_zp) summed in int32 is computed as
  * x * (w - w_zp) summed, with -x_zp * sum(w - w_zp) folded into the bias (all modulo 2^32,
- * as the portable uint32 accumulator); padded taps read x_zp, so they contribute zero. */
+ * as the portable uint32 accumulator); padded taps read x_zp, so they contribute zero.
+ * The AVX-VNNI GEMM multiplies bytes: u = x (uint8) or x + 128 (int8) and w8 = w - o
+ * (o = 128 for uint8 weights, 0 for int8) both fit vpdpbusd's u8 x s8, and
+ * sum (x - x_zp)(w - w_zp) = sum u w8 + (o - w_zp) sum u - (x_zp + 128 [int8]) sum (w - w_zp):
+ * the last term is in bias8, the middle one is added per output pixel. */
 #ifndef MNV2_SIMD_H
 #define MNV2_SIMD_H
 
@@ -17,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { MNV2_KPATH_PORTABLE = 0, MNV2_KPATH_AVX2 = 1 };
+enum { MNV2_KPATH_PORTABLE = 0, MNV2_KPATH_AVX2 = 1, MNV2_KPATH_AVXVNNI = 2 };
 
 /* Rows of the GEMM micro-kernel (output pixels per block) and channels per weight panel. */
 #define MNV2_GEMM_MR 4
@@ -43,6 +47,13 @@ typedef struct mnv2_conv_packed {
 	const int16_t *w;    /* GEMM: [panel][kpair][8 channels][2]; DW3: see pack_dw3() */
 	const int32_t *bias; /* corrected bias, per padded channel (DW3: permuted) */
 	const float *scale;  /* per padded channel (DW3: permuted) */
+	/* GEMM for AVX-VNNI (packed when the path is available; NULL otherwise): */
+	int kquads;          /* (k + 3) / 4 */
+	int astride8;        /* bytes between rows of the u8 A block (>= 4 kquads + 32) */
+	int32_t zfactor;     /* o - w_zp, times the row sum of u */
+	uint8_t xflip;       /* u = x ^ xflip: 0x80 for int8 inputs */
+	const int8_t *w8;    /* [panel][kquad][8 channels][4] of w - o */
+	const int32_t *bias8; /* bias - (x_zp + 128 [int8]) sum (w - w_zp), per padded channel */
 	size_t work_bytes;   /* per-thread workspace the kernel needs */
 	size_t bytes;        /* size of the allocation */
 } mnv2_conv_packed;
@@ -84,9 +95,15 @@ void mnv2_pool_rows(const mnv2_pool_params *p, int is_max, const void *in, void 
 void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 			 const void *in, void *out, void *work, size_t px0, size_t px1, int pn0,
 			 int pn1);
+/* The same with vpdpbusd on the pk->w8 layout (x86-64; -mavx2 -mavxvnni). */
+void mnv2_gemm_conv_avxvnni(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
+			    const void *in, void *out, void *work, size_t px0, size_t px1,
+			    int pn0, int pn1);
 /* Depthwise: output rows [y0, y1) x 16-channel blocks [b0, b1). */
 void mnv2_dw3_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
 		   void *out, void *work, int y0, int y1, int b0, int b1);
+void mnv2_dw3_avxvnni(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
+		      void *out, void *work, int y0, int y1, int b0, int b1);
 /* Contiguous (non-broadcasting) ADD of elements [i0, i1). */
 void mnv2_add_avx2(const mnv2_add_params *p, const void *a, const void *b, void *out,
 		   size_t i0, size_t i1);
