@@ -3,7 +3,12 @@
 #  1. gcc build with -Werror, every unit/golden/robustness test;
 #  2. clang build with -Werror under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (any UB aborts), the same tests;
-#  3. the model fetch script's offline tests.
+#  3. the model fetch script's offline tests;
+#  4. every libFuzzer harness for MNV2_FUZZ_SECONDS (default 60) seconds, two at a time
+#     (scripts/fuzz.sh; each target counts as a test);
+#  5. the daemon integration tests (daemon, zerocopy) once more with every mnv2d under
+#     valgrind memcheck (MNV2D_WRAP): zero errors and zero definite leaks in every daemon;
+#  6. a MNV2_SOAK_MINUTES (default 2) minute load/soak/fault run (scripts/soak.sh).
 # Prints one closing line: "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +56,84 @@ line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
 passed=$((passed + $(echo "$line" | awk '{print $1}')))
 failed=$((failed + $(echo "$line" | awk '{print $3}')))
 [ -n "$line" ] || failed=$((failed + 1))
+
+step_start() { echo "== $*"; step_t0=$SECONDS; }
+step_end() { echo "   ($((SECONDS - step_t0)) s)"; }
+
+# 4. Fuzzing: each harness present is one test.
+fuzz_secs=${MNV2_FUZZ_SECONDS:-60}
+step_start "fuzzing: every harness for $fuzz_secs s, two at a time (scripts/fuzz.sh)"
+mkdir -p build-fuzz
+fuzz_log=build-fuzz/ci.log
+MNV2_FUZZ_DIR=$PWD/build-fuzz MNV2_FUZZ_SECONDS=$fuzz_secs MNV2_FUZZ_PARALLEL=2 \
+	bash scripts/fuzz.sh >"$fuzz_log" 2>&1
+grep -E '^(fuzz\.sh: [a-z]+: |fuzz\.sh: .*(failed|missing|needs))' "$fuzz_log"
+for src in tests/fuzz/fuzz_*.c; do
+	t=${src#tests/fuzz/fuzz_}
+	t=${t%.c}
+	if grep -q "^fuzz.sh: $t: no finding" "$fuzz_log"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "fuzz $t: FAILED (build-fuzz/logs/$t.log, $fuzz_log)"
+		tail -30 "build-fuzz/logs/$t.log" 2>/dev/null
+	fi
+done
+step_end
+
+# 5. The daemon tests with every mnv2d they start under memcheck.
+step_start "daemon integration tests under valgrind memcheck"
+vg_dir=$PWD/build-test/valgrind
+if [ ! -x build-test/daemon/mnv2d ]; then
+	echo "build-test has no mnv2d: not run"
+	failed=$((failed + 1))
+elif ! command -v valgrind >/dev/null; then
+	echo "valgrind is missing (scripts/install-deps.sh installs it): skipped"
+	skipped=$((skipped + 1))
+else
+	rm -rf "$vg_dir"
+	mkdir -p "$vg_dir"
+	# the integration tests that start mnv2d through tests/daemon/harness.c
+	vg_tests=$(meson test -C build-test --list 2>/dev/null | sed 's/.* \/ //' |
+		grep -xE 'daemon|zerocopy' | tr '\n' ' ')
+	# JSIMD_FORCENONE: libjpeg-turbo's SIMD code trips memcheck with false positives
+	# shellcheck disable=SC2086 # $vg_tests: a list of test names
+	JSIMD_FORCENONE=1 MNV2D_WRAP="valgrind --error-exitcode=1 --leak-check=full \
+--errors-for-leak-kinds=definite --show-leak-kinds=definite --trace-children=yes \
+--log-file=$vg_dir/mnv2d.%p.log" \
+		meson test -C build-test $vg_tests --print-errorlogs >"$vg_dir/meson.log" 2>&1
+	vg_rc=$?
+	vg_logs=$(find "$vg_dir" -name 'mnv2d.*.log' | wc -l)
+	vg_bad=$(find "$vg_dir" -name 'mnv2d.*.log' -exec grep -L 'ERROR SUMMARY: 0 errors' {} + |
+		wc -l)
+	if [ "$vg_rc" -eq 0 ] && [ "$vg_logs" -gt 0 ] && [ "$vg_bad" -eq 0 ]; then
+		echo "$vg_logs mnv2d processes ($vg_tests) under memcheck: 0 errors, 0 definite leaks"
+		passed=$((passed + 1))
+	else
+		echo "memcheck: meson test exit $vg_rc; $vg_bad of $vg_logs daemon logs without" \
+			"'ERROR SUMMARY: 0 errors' (a killed daemon has no summary):"
+		find "$vg_dir" -name 'mnv2d.*.log' -exec grep -L 'ERROR SUMMARY: 0 errors' {} + |
+			head -3 | xargs -r tail -40
+		tail -30 "$vg_dir/meson.log"
+		failed=$((failed + 1))
+	fi
+fi
+step_end
+
+# 6. Load, soak and faults.
+soak_min=${MNV2_SOAK_MINUTES:-2}
+step_start "soak: $soak_min minutes (scripts/soak.sh)"
+if [ -x build-test/daemon/mnv2d ] &&
+	bash scripts/soak.sh --build build-test --minutes "$soak_min" \
+		--report build-test/soak-report.md >build-test/soak.log 2>&1; then
+	sed -n '/^| check/,$p' build-test/soak.log
+	passed=$((passed + 1))
+else
+	grep -E 'FAIL|soak.sh' build-test/soak.log | head -40
+	sed -n '/^| check/,$p' build-test/soak.log
+	failed=$((failed + 1))
+fi
+step_end
 
 echo
 echo "tests: $passed passed, $failed failed, $skipped skipped"
