@@ -58,8 +58,14 @@ plain_flags=('-fsanitize=address,undefined' -fno-sanitize-recover=undefined
 link_flags=('-fsanitize=fuzzer,address,undefined')
 
 arch=$(uname -m)
+vnni=0
 if [ "$arch" = x86_64 ]; then
 	common+=(-DMNV2_HAVE_AVX2=1)
+	# AVX-VNNI kernels when the compiler knows the instruction set (engine/meson.build)
+	if echo 'int x;' | "$cc" -mavx2 -mavxvnni -x c -c - -o /dev/null 2>/dev/null; then
+		vnni=1
+		common+=(-DMNV2_HAVE_AVXVNNI=1)
+	fi
 fi
 
 # An object is rebuilt when its source, or any header of the tree, is newer than it.
@@ -68,7 +74,7 @@ newest_header=$(find "$root/engine" "$root/image" "$root/config" "$root/daemon" 
 touch -d "@${newest_header:-0}" "$out/headers.stamp"
 
 # compile TAG FLAGS... -- SOURCES...: compiles each source into $out/obj/TAG/ ($jobs at a
-# time) and prints the objects. SIMD kernels (*_avx2.c / *_neon.c) only for their
+# time) and prints the objects. SIMD kernels (*_avx2.c, *_vnni.c, *_neon.c) only for their
 # architecture and with their instruction set, as engine/meson.build builds them.
 compile() {
 	local tag=$1 flags=() objs="" pids=() src isa rel obj
@@ -80,6 +86,7 @@ compile() {
 		isa=()
 		case $src in
 		*_avx2.c) [ "$arch" = x86_64 ] || continue; isa=(-mavx2) ;;
+		*_vnni.c) [ "$vnni" = 1 ] || continue; isa=(-mavx2 -mavxvnni) ;;
 		*_neon.c) [ "$arch" = aarch64 ] || continue ;;
 		esac
 		rel=${src#"$root"/}
