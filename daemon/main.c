@@ -7,6 +7,7 @@
  * socket error, 2 on a usage error. */
 #include "access.h"
 #include "activation.h"
+#include "budget.h"
 #include "log.h"
 #include "models.h"
 #include "mnv2/config.h"
@@ -112,7 +113,7 @@ static void log_models(const mnv2d_log *lg, const mnv2d_modelset *set)
 
 static int check_config(const mnv2_config *cfg, char *err)
 {
-	mnv2d_modelset *set = mnv2d_modelset_load(cfg, 0, 0, err, ERR_LEN);
+	mnv2d_modelset *set = mnv2d_modelset_load(cfg, 0, 0, 0, err, ERR_LEN);
 	if (!set) {
 		fprintf(stderr, "mnv2d: %s: %s\n", cfg->path, err);
 		return 1;
@@ -171,6 +172,17 @@ static void fixed_settings(const reloader_ctx *r, const mnv2_config *c)
 			 changed[i]);
 }
 
+/* Workers and intra-op threads within one CPU budget (budget.h); warns about adjustments. */
+static mnv2d_budget plan_budget(const mnv2_config *cfg, int workers, mnv2d_log *lg)
+{
+	mnv2d_budget b;
+	char note[512];
+	if (mnv2d_budget_plan(mnv2d_budget_cpus(), (unsigned)cfg->cpu_budget, (unsigned)workers,
+			      (unsigned)cfg->intra_op_threads, &b, note, sizeof note))
+		LOG_WARN(lg, "%s", note);
+	return b;
+}
+
 static void reload(void *arg, uint64_t generation, mnv2d_reload_result *out)
 {
 	const reloader_ctx *r = arg;
@@ -185,8 +197,9 @@ static void reload(void *arg, uint64_t generation, mnv2d_reload_result *out)
 		return;
 	}
 	fixed_settings(r, &cfg);
-	out->set = mnv2d_modelset_load(&cfg, (size_t)r->boot->threads, generation, out->err,
-				       sizeof out->err);
+	mnv2d_budget b = plan_budget(&cfg, r->boot->threads, r->log);
+	out->set = mnv2d_modelset_load(&cfg, (size_t)r->boot->threads, b.intra, generation,
+				       out->err, sizeof out->err);
 	out->default_deadline_ms = cfg.default_deadline_ms;
 	out->max_output_bytes = cfg.max_output_bytes;
 	out->max_connections = (unsigned)cfg.max_connections;
@@ -224,7 +237,9 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 	const mnv2d_notify *nt = &svc->notify;
 	mnv2d_notify_sendf(nt, "STATUS=loading %zu model%s from %s", cfg->n_models,
 			   cfg->n_models == 1 ? "" : "s", cfg->path);
-	mnv2d_modelset *set = mnv2d_modelset_load(cfg, (size_t)cfg->threads, 1, err, ERR_LEN);
+	mnv2d_budget budget = plan_budget(cfg, cfg->threads, lg);
+	mnv2d_modelset *set = mnv2d_modelset_load(cfg, (size_t)cfg->threads, budget.intra, 1, err,
+						  ERR_LEN);
 	if (!set) {
 		LOG_ERR(lg, "%s", err);
 		mnv2d_notify_sendf(nt, "STATUS=failed to start: %s", err);
@@ -250,6 +265,7 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 	mnv2d_server_opts o = {
 		.version = MNV2D_VERSION,
 		.threads = (unsigned)cfg->threads,
+		.cpu_budget = budget.cpus,
 		.queue_depth = (size_t)cfg->queue_depth,
 		.max_frame_bytes = cfg->max_frame_bytes,
 		.max_output_bytes = cfg->max_output_bytes,
@@ -274,8 +290,10 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 	if (!srv) {
 		LOG_ERR(lg, "%s", err);
 	} else {
-		LOG_INFO(lg, "mnv2d %s listening on %s: %d workers, queue of %d, %zu models%s",
-			 MNV2D_VERSION, sock.path, cfg->threads, cfg->queue_depth, cfg->n_models,
+		LOG_INFO(lg, "mnv2d %s listening on %s: %d workers x %u intra-op thread%s (CPU "
+			 "budget %u), queue of %d, %zu models%s", MNV2D_VERSION, sock.path,
+			 cfg->threads, budget.intra, budget.intra == 1 ? "" : "s", budget.cpus,
+			 cfg->queue_depth, cfg->n_models,
 			 nt->watchdog_usec ? ", systemd watchdog on" : "");
 		rc = mnv2d_server_run(srv) ? 1 : 0;
 		mnv2d_server_free(srv);

@@ -151,10 +151,14 @@ static int contexts(mnv2d_modelset *s, char *err, size_t errlen)
 	for (size_t w = 0; w < s->workers; w++) {
 		for (size_t i = 0; i < s->n; i++) {
 			mnv2_error e = { { 0 } };
-			s->ctx[w * s->n + i] = mnv2_context_create(s->models[i].model, &e);
-			if (!s->ctx[w * s->n + i])
+			mnv2_context *ctx = mnv2_context_create(s->models[i].model, &e);
+			s->ctx[w * s->n + i] = ctx;
+			if (!ctx)
 				return fail(err, errlen, "model '%s': context for worker %zu: %s",
 					    s->models[i].name, w, e.msg);
+			if (s->intra > 1 && mnv2_context_set_threads(ctx, (int)s->intra, &e))
+				return fail(err, errlen, "model '%s': %u intra-op threads for worker "
+					    "%zu: %s", s->models[i].name, s->intra, w, e.msg);
 		}
 	}
 	return 0;
@@ -172,8 +176,8 @@ static void set_free(mnv2d_modelset *s)
 	free(s);
 }
 
-mnv2d_modelset *mnv2d_modelset_load(const mnv2_config *cfg, size_t workers, uint64_t generation,
-				    char *err, size_t errlen)
+mnv2d_modelset *mnv2d_modelset_load(const mnv2_config *cfg, size_t workers, unsigned intra,
+				    uint64_t generation, char *err, size_t errlen)
 {
 	mnv2d_modelset *s = calloc(1, sizeof *s);
 	if (!s) {
@@ -183,6 +187,7 @@ mnv2d_modelset *mnv2d_modelset_load(const mnv2_config *cfg, size_t workers, uint
 	atomic_init(&s->refs, 1);
 	s->generation = generation;
 	s->workers = workers;
+	s->intra = intra ? intra : 1;
 	if (!cfg->n_models) {
 		fail(err, errlen, "no models configured");
 		free(s);

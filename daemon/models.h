@@ -5,7 +5,7 @@
  *    a model with ssd_anchors gets the engine's anchor decoder and NMS attached), its labels (a label file when configured, else labels packed in the model), decides
  *    its kind (configured, or from its outputs when "auto") and fills in the per-model
  *    defaults. It also creates one inference context per (worker, model), so a worker never
- *    allocates an arena while serving. Any failure fails the whole set, with a message
+ *    allocates an arena while serving, with its persistent intra-op thread pool. Any failure fails the whole set, with a message
  *    naming the model and the reason; nothing is half-loaded.
  *  - A set never changes after loading. It is shared by reference: the loop thread takes
  *    a reference for each queued request, so a later hot reload can swap in a new set while
@@ -52,13 +52,15 @@ typedef struct mnv2d_modelset {
 	size_t n;
 	mnv2d_model *models;
 	size_t workers;
+	unsigned intra;               /* threads inside one inference (budget.h) */
 	mnv2_context **ctx;           /* [worker * n + model] */
 } mnv2d_modelset;
 
-/* Loads cfg's models with contexts for `workers` workers (0 is fine: a config check).
- * Returns the set with one reference, or NULL with a message in err. */
-mnv2d_modelset *mnv2d_modelset_load(const mnv2_config *cfg, size_t workers, uint64_t generation,
-				    char *err, size_t errlen);
+/* Loads cfg's models with contexts for `workers` workers (0 is fine: a config check), each
+ * running one inference on `intra` threads (0 or 1: the worker alone). Returns the set
+ * with one reference, or NULL with a message in err. */
+mnv2d_modelset *mnv2d_modelset_load(const mnv2_config *cfg, size_t workers, unsigned intra,
+				    uint64_t generation, char *err, size_t errlen);
 mnv2d_modelset *mnv2d_modelset_ref(mnv2d_modelset *s);
 void mnv2d_modelset_unref(mnv2d_modelset *s);   /* NULL is fine */
 

@@ -160,6 +160,8 @@ int mnv2d_reply_status(uint64_t request_id, const mnv2d_modelset *set,
 		res.queue_high_water = (uint32_t)info->queue_high_water;
 		res.connections = info->connections;
 		res.threads = info->threads;
+		res.intra_op_threads = info->intra_op_threads;
+		res.cpu_budget = info->cpu_budget;
 		res.generation = set->generation;
 		Mnv2__Response r;
 		mnv2d_reply_init(&r, request_id, MNV2__STATUS_CODE__STATUS_OK, NULL, NULL);

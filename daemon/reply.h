@@ -17,7 +17,7 @@ typedef struct mnv2d_server_info {
 	const char *version;
 	uint64_t uptime_s;
 	size_t queue_depth, queue_capacity, queue_high_water;
-	unsigned connections, threads;
+	unsigned connections, threads, intra_op_threads, cpu_budget;
 } mnv2d_server_info;
 
 /* Fills the common fields (version, request_id, status, message, timing may be NULL). */

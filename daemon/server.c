@@ -263,6 +263,8 @@ static void server_info(mnv2d_server *s, mnv2d_server_info *info)
 		.uptime_s = mnv2d_elapsed_us(s->started, mnv2d_now_us()) / 1000000,
 		.connections = s->nconns,
 		.threads = s->o.threads,
+		.intra_op_threads = s->set->intra,
+		.cpu_budget = s->o.cpu_budget,
 	};
 	mnv2d_queue_counts(&s->queue, &info->queue_depth, &info->queue_capacity,
 			   &info->queue_high_water);

@@ -63,6 +63,7 @@ typedef void (*mnv2d_reload_fn)(void *arg, uint64_t generation, mnv2d_reload_res
 typedef struct mnv2d_server_opts {
 	const char *version;
 	unsigned threads;             /* inference workers */
+	unsigned cpu_budget;          /* CPUs shared by workers and intra-op threads */
 	size_t queue_depth;
 	size_t max_frame_bytes;
 	size_t max_output_bytes;

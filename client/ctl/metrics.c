@@ -93,6 +93,10 @@ void print_metrics(FILE *f, const mnv2c_server_status *s)
 		  s->generation, "gauge");
 	gauge_u64(f, "mnv2_connections", "Client connections open now.", s->connections, "gauge");
 	gauge_u64(f, "mnv2_worker_threads", "Inference worker threads.", s->threads, "gauge");
+	gauge_u64(f, "mnv2_intra_op_threads", "Threads inside one inference.",
+		  s->intra_op_threads, "gauge");
+	gauge_u64(f, "mnv2_cpu_budget", "CPUs shared by the workers and their intra-op threads.",
+		  s->cpu_budget, "gauge");
 	gauge_u64(f, "mnv2_queue_depth", "Requests waiting in the queue now.", s->queue_depth,
 		  "gauge");
 	gauge_u64(f, "mnv2_queue_high_water", "Largest queue depth since the daemon started.",

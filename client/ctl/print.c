@@ -316,11 +316,12 @@ void print_status(FILE *f, int json, const mnv2c_server_status *s)
 		json_string(f, s->version);
 		fprintf(f,
 			", \"uptime_s\": %" PRIu64 ", \"generation\": %" PRIu64
-			", \"threads\": %" PRIu32 ", \"connections\": %" PRIu32
+			", \"threads\": %" PRIu32 ", \"intra_op_threads\": %" PRIu32
+			", \"cpu_budget\": %" PRIu32 ", \"connections\": %" PRIu32
 			", \"queue\": {\"depth\": %" PRIu32 ", \"capacity\": %" PRIu32
 			", \"high_water\": %" PRIu32 "}, ",
-			s->uptime_s, s->generation, s->threads, s->connections, s->queue_depth,
-			s->queue_capacity, s->queue_high_water);
+			s->uptime_s, s->generation, s->threads, s->intra_op_threads, s->cpu_budget,
+			s->connections, s->queue_depth, s->queue_capacity, s->queue_high_water);
 		json_models(f, s->models, s->n_models);
 		fputs(", \"stats\": [", f);
 		for (size_t i = 0; i < s->n_stats; i++) {
@@ -336,10 +337,14 @@ void print_status(FILE *f, int json, const mnv2c_server_status *s)
 	fprintf(f, ", up %" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " (%" PRIu64
 		   " s), generation %" PRIu64 "\n",
 		up / 86400, up / 3600 % 24, up / 60 % 60, up % 60, up, s->generation);
+	fprintf(f, "threads %" PRIu32, s->threads);
+	if (s->intra_op_threads)
+		fprintf(f, " x %" PRIu32 " intra-op (CPU budget %" PRIu32 ")", s->intra_op_threads,
+			s->cpu_budget);
 	fprintf(f,
-		"threads %" PRIu32 ", connections %" PRIu32 ", queue %" PRIu32 "/%" PRIu32
-		" (high water %" PRIu32 ")\n\n",
-		s->threads, s->connections, s->queue_depth, s->queue_capacity, s->queue_high_water);
+		", connections %" PRIu32 ", queue %" PRIu32 "/%" PRIu32 " (high water %" PRIu32
+		")\n\n",
+		s->connections, s->queue_depth, s->queue_capacity, s->queue_high_water);
 	human_models(f, s->models, s->n_models, 0);
 	for (size_t i = 0; i < s->n_stats; i++)
 		human_stats(f, &s->stats[i]);

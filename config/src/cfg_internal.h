@@ -120,6 +120,8 @@ int cfg_is_null(const yaml_event_t *v);
 
 /* Scalar handlers. */
 int cfg_h_int(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
+/* An integer, or "auto" stored as 0. */
+int cfg_h_int_auto(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
 int cfg_h_size(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
 int cfg_h_pixels(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
 int cfg_h_duration(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);

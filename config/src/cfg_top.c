@@ -9,7 +9,7 @@
 
 #define C_OFF(member) offsetof(mnv2_config, member)
 
-enum { T_SOCKET, T_SPATH, T_MODE, T_GROUP, T_THREADS, T_INTRA, T_QUEUE, T_FRAME, T_PIXELS,
+enum { T_SOCKET, T_SPATH, T_MODE, T_GROUP, T_THREADS, T_INTRA, T_BUDGET, T_QUEUE, T_FRAME, T_PIXELS,
        T_OUTPUT, T_CONNS, T_DEADLINE, T_WATCHDOG, T_UIDS, T_GIDS, T_LOG, T_MODELS, T_LIMITS,
        T_N };
 
@@ -78,8 +78,9 @@ static const cfg_field top_fields[] = {
 	SOCKET_MODE("socket_mode"),
 	SOCKET_GROUP("socket_group"),
 	{ "threads", cfg_h_int, T_THREADS, C_OFF(threads), ST_INT, 1, 256, 0, NULL },
-	{ "intra_op_threads", cfg_h_int, T_INTRA, C_OFF(intra_op_threads), ST_INT, 1, 256, 0,
-	  NULL },
+	{ "intra_op_threads", cfg_h_int_auto, T_INTRA, C_OFF(intra_op_threads), ST_INT, 1, 256,
+	  0, NULL },
+	{ "cpu_budget", cfg_h_int_auto, T_BUDGET, C_OFF(cpu_budget), ST_INT, 1, 4096, 0, NULL },
 	{ "queue_depth", cfg_h_int, T_QUEUE, C_OFF(queue_depth), ST_INT, 1, 65536, 0, NULL },
 	MAX_FRAME, MAX_PIXELS, MAX_OUTPUT, MAX_CONNS,
 	{ "default_deadline", cfg_h_duration, T_DEADLINE, C_OFF(default_deadline_ms), ST_U32, 0,

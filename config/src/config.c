@@ -17,7 +17,8 @@ void mnv2_config_defaults(mnv2_config *cfg)
 	cfg->socket_path = strdup("/run/mnv2d/mnv2d.sock");
 	cfg->socket_mode = 0660;
 	cfg->threads = 2;
-	cfg->intra_op_threads = 1;
+	cfg->intra_op_threads = 0;  /* auto */
+	cfg->cpu_budget = 0;        /* auto */
 	cfg->queue_depth = 64;
 	cfg->max_frame_bytes = (size_t)32 << 20;
 	cfg->max_image_pixels = (uint64_t)8192 * 8192;

@@ -201,7 +201,8 @@ static mnv2c_server_status *sample_status(void)
 	static mnv2c_status_count counts[3] = {{0, 8}, {4, 2}, {42, 1}}; /* 42: a newer server's code */
 	static mnv2c_stage_latency lat[1] = {{(char *)"inference", 1000, 2000, 3500}};
 	static mnv2c_model_stats stats[1] = {{(char *)"mn\"v2", 10, 3, counts, 1, lat}};
-	static mnv2c_server_status st = {(char *)"1.0", 42, 1, models, 1, stats, 1, 64, 5, 3, 2, 7};
+	static mnv2c_server_status st = {(char *)"1.0", 42, 1, models, 1, stats, 1, 64, 5, 3, 2, 7,
+					  1, 2};
 	return &st;
 }
 
@@ -218,6 +219,8 @@ START_TEST(test_metrics_exposition)
 		"mnv2_queue_depth 1\n",
 		"mnv2_queue_high_water 5\n",
 		"mnv2_connections 3\n",
+		"# TYPE mnv2_intra_op_threads gauge\nmnv2_intra_op_threads 1\n",
+		"# TYPE mnv2_cpu_budget gauge\nmnv2_cpu_budget 2\n",
 		"mnv2_model_info{model=\"mnv2\",kind=\"classifier\",input=\"224x224\"} 1\n",
 		"mnv2_model_load_seconds{model=\"mnv2\"} 0.001500\n",
 		"# TYPE mnv2_requests_total counter\nmnv2_requests_total{model=\"mn\\\"v2\"} 10\n",

@@ -44,7 +44,8 @@ static void check_default_globals(const mnv2_config *c)
 	ck_assert_uint_eq(c->socket_mode, 0660);
 	ck_assert_ptr_null(c->socket_group);
 	ck_assert_int_eq(c->threads, 2);
-	ck_assert_int_eq(c->intra_op_threads, 1);
+	ck_assert_int_eq(c->intra_op_threads, 0);   /* auto */
+	ck_assert_int_eq(c->cpu_budget, 0);         /* auto */
 	ck_assert_int_eq(c->queue_depth, 64);
 	ck_assert_uint_eq(c->max_frame_bytes, 32u << 20);
 	ck_assert_uint_eq(c->max_image_pixels, 8192u * 8192u);
@@ -127,6 +128,23 @@ START_TEST(test_minimal)
 }
 END_TEST
 
+START_TEST(test_thread_budget_auto)
+{
+	mnv2_config c;
+	char err[ERRLEN];
+	ck_assert_msg(parse("intra_op_threads: auto\ncpu_budget: \"auto\"\n" MODEL, &c, err) == 0,
+		      "%s", err);
+	ck_assert_int_eq(c.intra_op_threads, 0);
+	ck_assert_int_eq(c.cpu_budget, 0);
+	mnv2_config_free(&c);
+	ck_assert_msg(parse("intra_op_threads: 2\ncpu_budget: 1\n" MODEL, &c, err) == 0, "%s",
+		      err);
+	ck_assert_int_eq(c.intra_op_threads, 2);
+	ck_assert_int_eq(c.cpu_budget, 1);
+	mnv2_config_free(&c);
+}
+END_TEST
+
 START_TEST(test_empty_ssd_section)
 {
 	mnv2_config c;
@@ -147,6 +165,7 @@ static const char every_key[] =
 	"socket_group: daemon\n"
 	"threads: 8\n"
 	"intra_op_threads: 3\n"
+	"cpu_budget: 4\n"
 	"queue_depth: 1000\n"
 	"max_frame_bytes: 4M\n"
 	"max_image_pixels: 4000x3000\n"
@@ -202,6 +221,7 @@ static void check_every_global(const mnv2_config *c)
 	ck_assert_str_eq(c->socket_group, "daemon");
 	ck_assert_int_eq(c->threads, 8);
 	ck_assert_int_eq(c->intra_op_threads, 3);
+	ck_assert_int_eq(c->cpu_budget, 4);
 	ck_assert_int_eq(c->queue_depth, 1000);
 	ck_assert_uint_eq(c->max_frame_bytes, 4u << 20);
 	ck_assert_uint_eq(c->max_image_pixels, 12000000);
@@ -228,7 +248,7 @@ static void check_every_classifier(const mnv2_model_cfg *m)
 	ck_assert_int_eq(m->resize, 2);
 	ck_assert_int_eq(m->top_k, 3);
 	ck_assert_float_eq(m->score_threshold, 0.25f);
-	ck_assert_int_eq(m->line, 17);
+	ck_assert_int_eq(m->line, 18);
 	ck_assert_int_eq(m->ssd.enabled, 0);
 }
 
@@ -270,7 +290,7 @@ static void check_every_detector(const mnv2_model_cfg *m)
 	ck_assert_int_eq(m->kind, MNV2_CFG_KIND_DETECTOR);
 	ck_assert_int_eq(m->resize, 1);
 	ck_assert_int_eq(m->max_detections, 7);
-	ck_assert_int_eq(m->line, 24);
+	ck_assert_int_eq(m->line, 25);
 	check_every_ssd(&m->ssd);
 }
 
@@ -289,7 +309,7 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(c.models[2].name, "plain");
 	ck_assert_str_eq(c.models[2].path, "/models/plain.tflite");
 	ck_assert_int_eq(c.models[2].kind, MNV2_CFG_KIND_DETECTOR);
-	ck_assert_int_eq(c.models[2].line, 50);
+	ck_assert_int_eq(c.models[2].line, 51);
 	mnv2_config_free(&c);
 }
 END_TEST
@@ -475,6 +495,13 @@ static const bad_case bad[] = {
 	{ "threads: 0\n" MODEL, "1:10", "'threads' must be between 1 and 256, got '0'" },
 	{ "intra_op_threads: 1000\n" MODEL, "1:19",
 	  "'intra_op_threads' must be between 1 and 256, got '1000'" },
+	{ "intra_op_threads: 0\n" MODEL, "1:19",
+	  "'intra_op_threads' must be between 1 and 256, got '0'" },
+	{ "cpu_budget: 4097\n" MODEL, "1:13", "'cpu_budget' must be between 1 and 4096, got '4097'" },
+	{ "cpu_budget: many\n" MODEL, "1:13",
+	  "expected an integer or auto for 'cpu_budget', got 'many'" },
+	{ "intra_op_threads: Auto\n" MODEL, "1:19",
+	  "expected an integer or auto for 'intra_op_threads', got 'Auto'" },
 	{ "queue_depth: 65537\n" MODEL, "1:14",
 	  "'queue_depth' must be between 1 and 65536, got '65537'" },
 	{ "max_connections: 18446744073709551616\n" MODEL, "1:18",
@@ -955,6 +982,7 @@ static Suite *config_suite(void)
 	TCase *t = tcase_create("parse");
 	tcase_add_test(t, test_defaults);
 	tcase_add_test(t, test_minimal);
+	tcase_add_test(t, test_thread_budget_auto);
 	tcase_add_test(t, test_empty_ssd_section);
 	tcase_add_test(t, test_every_key);
 	tcase_add_test(t, test_grouped_keys);

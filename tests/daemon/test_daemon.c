@@ -11,6 +11,7 @@
 #include "mnv2/tasks.h"
 
 #include <check.h>
+#include <sched.h>
 #include <grp.h>
 #include <errno.h>
 #include <math.h>
@@ -1009,6 +1010,15 @@ START_TEST(max_connections)
 }
 END_TEST
 
+/* CPUs this process may run on, as mnv2d counts them for its default CPU budget. */
+static unsigned mnv2d_test_cpus(void)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	return (unsigned)CPU_COUNT(&set);
+}
+
 START_TEST(status_and_models)
 {
 	start("threads: 3\nqueue_depth: 5\n");
@@ -1047,6 +1057,10 @@ START_TEST(status_and_models)
 	ck_assert_uint_eq(r->request_id, 6);
 	ck_assert_str_ne(s->version, "");
 	ck_assert_uint_eq(s->threads, 3);
+	/* the default budget: every CPU this process may use, shared by 3 workers */
+	unsigned cpus = mnv2d_test_cpus();
+	ck_assert_uint_eq(s->cpu_budget, cpus);
+	ck_assert_uint_eq(s->intra_op_threads, cpus / 3 ? cpus / 3 : 1);
 	ck_assert_uint_eq(s->queue_capacity, 5);
 	ck_assert_uint_ge(s->connections, 1);
 	ck_assert_uint_eq(s->generation, 1);
@@ -1291,6 +1305,50 @@ static size_t classes_of(int fd, uint64_t id)
 	return n;
 }
 
+/* Workers and intra-op threads share the CPU budget: an intra-op count that would
+ * oversubscribe it is lowered (and said in the log); a reload applies a new count; answers
+ * are the same bytes whatever the count. */
+START_TEST(cpu_budget_shared)
+{
+	start("threads: 1\nintra_op_threads: 4\ncpu_budget: 2\n");
+	ck_assert_msg(strstr(td_log(&env), "1 workers x intra_op_threads 4 would need 4 CPUs, "
+			     "the CPU budget is 2: using 2 intra-op threads per inference"),
+		      "%s", td_log(&env));
+	ck_assert_msg(strstr(td_log(&env), "1 workers x 2 intra-op threads (CPU budget 2)"),
+		      "%s", td_log(&env));
+	Mnv2__Response *st = td_status(env.sock);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(st->status_result->intra_op_threads, 2);
+	ck_assert_uint_eq(st->status_result->cpu_budget, 2);
+	mnv2__response__free_unpacked(st, NULL);
+	int fd = conn();
+	uint8_t *rgb = pattern_rgb(16, 16, 1);
+	Mnv2__Response *two = classify_raw(fd, 1, TD_CLS, rgb, 16, 16, 0);
+	ck_assert_msg(two->status == ST(OK), "%s", two->message);
+	ck_assert_int_eq(td_write_config(&env, "threads: 1\nintra_op_threads: 1\n", NULL), 0);
+	Mnv2__Response *r = reload_now(fd, 2);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	mnv2__response__free_unpacked(r, NULL);
+	st = td_status(env.sock);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(st->status_result->intra_op_threads, 1);
+	ck_assert_uint_eq(st->status_result->cpu_budget, mnv2d_test_cpus());
+	mnv2__response__free_unpacked(st, NULL);
+	Mnv2__Response *one = classify_raw(fd, 3, TD_CLS, rgb, 16, 16, 0);
+	ck_assert_msg(one->status == ST(OK), "%s", one->message);
+	ck_assert_uint_eq(one->classify->n_classes, two->classify->n_classes);
+	for (size_t i = 0; i < one->classify->n_classes; i++) {
+		ck_assert_uint_eq(one->classify->classes[i]->index, two->classify->classes[i]->index);
+		ck_assert(one->classify->classes[i]->score == two->classify->classes[i]->score);
+	}
+	mnv2__response__free_unpacked(one, NULL);
+	mnv2__response__free_unpacked(two, NULL);
+	free(rgb);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
 START_TEST(reload_good)
 {
 	start(NULL);
@@ -1448,7 +1506,9 @@ START_TEST(reload_failures_under_load)
 		{ base, "models:\n  - name: junk\n    path: junk.tflite\n", "model 'junk'", 0, 3 },
 		{ base, NULL, NULL, 1, 5 },                                   /* generation 3 */
 	};
-	enum { KEEP = 6, AFTER = 24, MAXREQ = 1024 };
+	/* BEFORE: at most this many requests per step are sent while the reload runs (a slow
+	 * reload on a busy machine then waits with nothing in flight), so MAXREQ holds all */
+	enum { KEEP = 6, AFTER = 24, BEFORE = 150, MAXREQ = 5 * (BEFORE + AFTER + KEEP) };
 	static size_t expect[MAXREQ];   /* per request: classes wanted, 0 = either set's */
 	static int seen[MAXREQ];
 	memset(seen, 0, sizeof seen);
@@ -1457,9 +1517,9 @@ START_TEST(reload_failures_under_load)
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		ck_assert_int_eq(td_write_config(&env, steps[i].extra, steps[i].models), 0);
 		send_simple(ctl, 10 + i, MNV2__REQUEST__BODY_RELOAD);
-		int reloaded = 0, after = 0;
+		int reloaded = 0, after = 0, before = 0;
 		while (!reloaded || after < AFTER || inflight) {
-			while (inflight < KEEP && (!reloaded || after < AFTER)) {
+			while (inflight < KEEP && (reloaded ? after < AFTER : before < BEFORE)) {
 				ck_assert_uint_lt(sent, MAXREQ);
 				td_image_req q;
 				td_raw_request(&q, 0, 1000 + sent, TD_CLS,
@@ -1468,6 +1528,7 @@ START_TEST(reload_failures_under_load)
 				ck_assert_int_eq(td_send(fd, &q.req), 0);
 				expect[sent++] = reloaded ? steps[i].classes : 0;
 				after += reloaded;
+				before += !reloaded;
 				inflight++;
 			}
 			struct pollfd pf[2] = { { .fd = fd, .events = POLLIN },
@@ -1644,6 +1705,7 @@ static Suite *suite(void)
 		{ "non_socket", refuses_non_socket },
 		{ "socket_override", socket_override_and_mode },
 		{ "check_config", check_config },
+		{ "cpu_budget_shared", cpu_budget_shared },
 		{ "reload_good", reload_good },
 		{ "reload_rejected", reload_rejected },
 		{ "reload_under_load", reload_under_load },

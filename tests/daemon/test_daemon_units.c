@@ -1,5 +1,6 @@
 /* Unit tests of the daemon's pure modules: stats histograms, the bounded queue, framing,
  * the logger's journal detection, and the request path (intake). */
+#include "budget.h"
 #include "framing.h"
 #include "intake.h"
 #include "log.h"
@@ -424,11 +425,57 @@ START_TEST(intake_messages_are_utf8)
 }
 END_TEST
 
+/* The CPU budget: auto sizes, lowering an explicit intra-op count, and what is said. */
+START_TEST(budget_plans)
+{
+	static const struct {
+		unsigned avail, budget, workers, intra;   /* in */
+		unsigned cpus, want_intra;                /* out */
+		const char *note;                         /* substring, or "" for none */
+	} cases[] = {
+		{ 2, 0, 2, 0, 2, 1, "" },                  /* default config on 2 CPUs */
+		{ 8, 0, 2, 0, 8, 4, "" },                  /* auto: budget / workers */
+		{ 8, 0, 3, 0, 8, 2, "" },                  /* rounded down */
+		{ 2, 0, 1, 2, 2, 2, "" },                  /* explicit and within the budget */
+		{ 4, 0, 2, 4, 4, 2,
+		  "2 workers x intra_op_threads 4 would need 8 CPUs, the CPU budget is 4: using 2 "
+		  "intra-op threads per inference" },
+		{ 8, 2, 1, 4, 2, 2, "would need 4 CPUs, the CPU budget is 2" },   /* cpu_budget */
+		{ 2, 0, 3, 0, 2, 1,
+		  "3 workers exceed the CPU budget of 2: inferences will share CPUs" },
+		{ 2, 0, 4, 2, 2, 1, "using 1 intra-op thread per inference; 4 workers exceed" },
+		{ 2, 6, 2, 3, 6, 3, "cpu_budget 6 exceeds the 2 CPUs this process may use" },
+		{ 0, 0, 1, 0, 1, 1, "" },                  /* unknown CPU count: one */
+		{ 256, 0, 256, 256, 256, 1, "would need 65536 CPUs" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		mnv2d_budget b;
+		char note[512];
+		int said = mnv2d_budget_plan(cases[i].avail, cases[i].budget, cases[i].workers,
+					     cases[i].intra, &b, note, sizeof note);
+		ck_assert_msg(b.cpus == cases[i].cpus && b.intra == cases[i].want_intra &&
+				      b.workers == cases[i].workers,
+			      "case %zu: cpus %u intra %u workers %u", i, b.cpus, b.intra,
+			      b.workers);
+		ck_assert_int_eq(said, cases[i].note[0] != '\0');
+		ck_assert_msg(strstr(note, cases[i].note), "case %zu: note '%s'", i, note);
+		ck_assert_uint_le(b.workers * b.intra, b.cpus > b.workers ? b.cpus : b.workers);
+	}
+	/* a short note buffer truncates, never overflows */
+	mnv2d_budget b;
+	char tiny[8];
+	ck_assert_int_eq(mnv2d_budget_plan(2, 0, 4, 4, &b, tiny, sizeof tiny), 1);
+	ck_assert_uint_lt(strlen(tiny), sizeof tiny);
+	ck_assert_uint_ge(mnv2d_budget_cpus(), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon_units");
 	TCase *tc = tcase_create("units");
 	tcase_add_test(tc, hist_buckets);
+	tcase_add_test(tc, budget_plans);
 	tcase_add_test(tc, hist_percentiles);
 	tcase_add_test(tc, stats_counts);
 	tcase_add_test(tc, stats_windows);

@@ -111,7 +111,7 @@ static mnv2d_modelset *load_set(void)
 	snprintf(name, sizeof name, "%s/fuzz.yaml", dir);
 	if (write_models(dir) == 0 &&
 	    mnv2_config_parse(yaml, sizeof yaml - 1, name, &cfg, err, sizeof err) == 0) {
-		set = mnv2d_modelset_load(&cfg, 0, 1, err, sizeof err);
+		set = mnv2d_modelset_load(&cfg, 0, 1, 1, err, sizeof err);
 		mnv2_config_free(&cfg);
 	}
 	if (!set)

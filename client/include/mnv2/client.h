@@ -331,6 +331,8 @@ typedef struct mnv2c_server_status {
 	uint32_t queue_depth, queue_capacity, queue_high_water;
 	uint32_t connections, threads;
 	uint64_t generation;
+	uint32_t intra_op_threads; /* threads inside one inference (0: older server) */
+	uint32_t cpu_budget;       /* CPUs shared by threads x intra_op_threads (0: older) */
 } mnv2c_server_status;
 
 typedef struct mnv2c_reload_result {

@@ -68,7 +68,8 @@ typedef struct mnv2_config {
 	mode_t socket_mode;      /* default 0660 */
 	char *socket_group;      /* default NULL: the daemon's group */
 	int threads;             /* inference workers, default 2, 1..256 */
-	int intra_op_threads;    /* threads per inference, default 1 */
+	int intra_op_threads;    /* threads per inference, 1..256; 0 = auto (default) */
+	int cpu_budget;          /* CPUs for workers x intra-op threads; 0 = auto (default) */
 	int queue_depth;         /* default 64, 1..65536 */
 	size_t max_frame_bytes;  /* default 32 MiB, 1 KiB..1 GiB */
 	uint64_t max_image_pixels;   /* default 8192*8192 */
