@@ -64,10 +64,40 @@ static float dq(const mnv2_dq *q, const void *data, size_t i)
 }
 
 /* Class score of flat index i, after the optional sigmoid. */
-static float score_at(const mnv2_detect_params *p, const void *scores, size_t i)
+static float score_of(const mnv2_detect_params *p, const void *scores, size_t i)
 {
 	float v = dq(&p->scores, scores, i);
 	return p->scores_are_logits ? 1.0f / (1.0f + expf(-v)) : v;
+}
+
+/* Class scores as read by the NMS: 8-bit scores through a table of the 256 possible
+ * answers of score_of() (the same floats, without a dequantization and an expf per
+ * element); float scores directly. */
+typedef struct score_reader {
+	const mnv2_detect_params *p;
+	const void *scores;
+	const uint8_t *bytes;  /* NULL for float scores */
+	float table[256];
+} score_reader;
+
+static void reader_init(score_reader *r, const mnv2_detect_params *p, const void *scores)
+{
+	r->p = p;
+	r->scores = scores;
+	r->bytes = NULL;
+	if (p->scores.type != MNV2_UINT8 && p->scores.type != MNV2_INT8)
+		return;
+	uint8_t all[256];
+	for (int i = 0; i < 256; i++)
+		all[i] = (uint8_t)i;   /* as int8 for MNV2_INT8: the same bits */
+	for (int i = 0; i < 256; i++)
+		r->table[i] = score_of(p, all, (size_t)i);
+	r->bytes = scores;
+}
+
+static inline float score_at(const score_reader *r, size_t i)
+{
+	return r->bytes ? r->table[r->bytes[i]] : score_of(r->p, r->scores, i);
 }
 
 static int decode(const mnv2_detect_params *p, const void *boxes, float *out, int *bad)
@@ -99,9 +129,13 @@ static float iou(const float *bi, const float *bj)
 	const float area_j = (bj[2] - bj[0]) * (bj[3] - bj[1]);
 	if (area_i <= 0 || area_j <= 0)
 		return 0.0f;
-	float ymin = fmaxf(bi[0], bj[0]), xmin = fmaxf(bi[1], bj[1]);
-	float ymax = fminf(bi[2], bj[2]), xmax = fminf(bi[3], bj[3]);
-	float inter = fmaxf(ymax - ymin, 0.0f) * fmaxf(xmax - xmin, 0.0f);
+	/* decode() admits no NaN, so plain comparisons equal fmaxf/fminf (which GCC calls
+	 * through the PLT without -ffinite-math-only); a zero's sign cannot change a ratio
+	 * compared with the threshold */
+	float ymin = bi[0] > bj[0] ? bi[0] : bj[0], xmin = bi[1] > bj[1] ? bi[1] : bj[1];
+	float ymax = bi[2] < bj[2] ? bi[2] : bj[2], xmax = bi[3] < bj[3] ? bi[3] : bj[3];
+	float h = ymax - ymin, w = xmax - xmin;
+	float inter = (h > 0.0f ? h : 0.0f) * (w > 0.0f ? w : 0.0f);
 	return inter / (area_i + area_j - inter);
 }
 
@@ -163,7 +197,7 @@ static void write_row(float *ob, float *oc, float *os, int row, const float *box
 	os[row] = score;
 }
 
-static int fast_nms(const mnv2_detect_params *p, scratch *s, const void *scores, float *ob,
+static int fast_nms(const mnv2_detect_params *p, scratch *s, const score_reader *r, float *ob,
 		    float *oc, float *os)
 {
 	const int row_len = p->label_offset + p->num_classes, k = p->max_classes_per_detection;
@@ -177,7 +211,7 @@ static int fast_nms(const mnv2_detect_params *p, scratch *s, const void *scores,
 				int used = 0;
 				for (int u = 0; u < j; u++)
 					used |= cls[u] == c;
-				float v = score_at(p, scores, base + (size_t)c);
+				float v = score_at(r, base + (size_t)c);
 				if (!used && (best < 0 || v > bv)) {
 					best = c;
 					bv = v;
@@ -185,7 +219,7 @@ static int fast_nms(const mnv2_detect_params *p, scratch *s, const void *scores,
 			}
 			cls[j] = best;
 		}
-		s->cand[a] = score_at(p, scores, base + (size_t)cls[0]);
+		s->cand[a] = score_at(r, base + (size_t)cls[0]);
 	}
 	int nsel = nms_single(p, s, s->cand, p->max_detections);
 	for (int i = 0; i < nsel; i++) {
@@ -194,7 +228,7 @@ static int fast_nms(const mnv2_detect_params *p, scratch *s, const void *scores,
 		for (int j = 0; j < k; j++) {
 			int c = s->cls[(size_t)a * k + j];
 			write_row(ob, oc, os, i * k + j, &s->decoded[4 * (size_t)a], c,
-				  score_at(p, scores, base + (size_t)c));
+				  score_at(r, base + (size_t)c));
 		}
 	}
 	return nsel;
@@ -219,14 +253,14 @@ static void sort_info(box_info *v, box_info *tmp, int n)
 	}
 }
 
-static int regular_nms(const mnv2_detect_params *p, scratch *s, const void *scores,
+static int regular_nms(const mnv2_detect_params *p, scratch *s, const score_reader *r,
 		       float *ob, float *oc, float *os)
 {
 	const int row_len = p->label_offset + p->num_classes;
 	int kept = 0;
 	for (int c = 0; c < p->num_classes; c++) {
 		for (int a = 0; a < p->num_boxes; a++)
-			s->cand[a] = score_at(p, scores, (size_t)a * row_len + p->label_offset + (size_t)c);
+			s->cand[a] = score_at(r, (size_t)a * row_len + p->label_offset + (size_t)c);
 		int nsel = nms_single(p, s, s->cand, p->detections_per_class);
 		int n = kept;
 		for (int i = 0; i < nsel; i++)
@@ -254,8 +288,10 @@ int mnv2_detect(const mnv2_detect_params *p, const void *boxes, const void *scor
 	*count = 0;
 	if (decode(p, boxes, s.decoded, bad_box))
 		return -1;
-	int n = p->use_regular_nms ? regular_nms(p, &s, scores, ob, oc, os)
-				   : fast_nms(p, &s, scores, ob, oc, os);
+	score_reader r;
+	reader_init(&r, p, scores);
+	int n = p->use_regular_nms ? regular_nms(p, &s, &r, ob, oc, os)
+				   : fast_nms(p, &s, &r, ob, oc, os);
 	*count = (float)n;
 	return 0;
 }
