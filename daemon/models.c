@@ -3,6 +3,9 @@
 
 #include "clock.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,8 +223,15 @@ mnv2d_modelset *mnv2d_modelset_ref(mnv2d_modelset *s)
 
 void mnv2d_modelset_unref(mnv2d_modelset *s)
 {
-	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
 		set_free(s);
+#ifdef __GLIBC__
+		/* A set is megabytes of arenas and packed weights, allocated on the reload
+		 * thread and freed here on another: give glibc's arenas back to the system,
+		 * or RSS climbs with every reload (docs/security.md, "Memory after reloads") */
+		malloc_trim(0);
+#endif
+	}
 }
 
 long mnv2d_modelset_find(const mnv2d_modelset *s, const char *name, mnv2_task kind)
