@@ -661,7 +661,7 @@ static void check_resize_equal(const mnv2_frame *f, const mnv2_rect *roi, uint32
 	uint8_t *want = calloc(stride * dh, 1), *got = calloc(stride * dh, 1);
 	mnv2_rgb_view v = { rgb, r.width, r.height, (size_t)r.width * 3 };
 	ck_assert_int_eq(mnv2_resize_rgb(&v, x0, y0, x1, y1, want, dw, dh, stride, &e), 0);
-	for (int simd = 0; simd < 2; simd++) { /* the portable loops, then SIMD where built */
+	for (int simd = 0; simd < 3; simd++) { /* portable, SSE2, then AVX2 where built */
 		memset(got, 0, stride * dh);
 		ck_assert_msg(mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, got, dw, dh, stride,
 						     simd, &e) == 0, "%s", e.msg);

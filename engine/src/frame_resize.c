@@ -13,12 +13,21 @@
  * rows as output rows are ever in flight at once (about 2 when shrinking).
  *
  * With SSE2 (frame_simd.h) the chunk is kept as planar int16 channels so the horizontal
- * filter multiplies eight taps at a time, and YUV rows convert eight pixels at a time.
+ * filter multiplies eight taps at a time, and YUV rows convert eight pixels at a time; with
+ * AVX2 (frame_avx2.c, when the CPU has it) sixteen.
  */
 #include "frame_internal.h"
 #include "frame_simd.h"
 #include "model.h"
 #include "resample.h"
+
+#if MNV2_FRAME_SIMD && defined(MNV2_HAVE_AVX2)
+#define MNV2_FRAME_AVX2 1
+#include "frame_avx2.h"
+#include "kernels/simd.h" /* mnv2_cpu_path() */
+#else
+#define MNV2_FRAME_AVX2 0
+#endif
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +47,7 @@ typedef struct stream {
 	int k_rows;
 	/* SIMD horizontal filter: planar int16 channels of the chunk (chunk_px + kpad each,
 	 * the tail read with zero weights) and the weights split in 11-bit halves. */
-	int simd, kpad;
+	int simd, avx2, kpad;
 	int16_t *pl[3], *whi, *wlo;
 } stream;
 
@@ -76,6 +85,13 @@ static void read_planar(stream *s, uint32_t y, uint32_t x0, uint32_t n)
 		deinterleave(s->chunk, 1, R, G, B);
 		x++, i++;
 	}
+#if MNV2_FRAME_AVX2
+	if (s->avx2) {
+		uint32_t done = mnv2_yuv_planar_avx2(&s->rd, fmt, yp, c1, c2, x, end, R + i, G + i,
+						     B + i);
+		x += done, i += done;
+	}
+#endif
 	for (; packed && x + 8 <= end; x += 8, i += 8) {
 		/* 16 bytes, 8 pixels: Y U Y V ... (YUYV) or U Y V Y ... (UYVY) */
 		__m128i p = _mm_loadu_si128((const __m128i *)(const void *)(yp + 2 * (size_t)x));
@@ -111,12 +127,33 @@ static void filter_row_simd(stream *s, uint32_t sy, uint8_t *out)
 	uint32_t cb = 0, ce = 0;
 	for (int xx = 0; xx < s->dw; xx++) {
 		uint32_t xmin = (uint32_t)c->bounds[2 * xx], n = (uint32_t)c->bounds[2 * xx + 1];
+#if MNV2_FRAME_AVX2
+		/* four outputs at once when all their taps are in the chunk (bounds only grow) */
+		if (s->avx2 && xx + 4 <= s->dw && xmin >= cb &&
+		    (uint32_t)(c->bounds[2 * xx + 6] + c->bounds[2 * xx + 7]) <= ce) {
+			const int16_t *const pl[3] = { s->pl[0], s->pl[1], s->pl[2] };
+			size_t off[4];
+			for (int o = 0; o < 4; o++)
+				off[o] = (size_t)c->bounds[2 * (xx + o)] - cb;
+			size_t w = (size_t)xx * (size_t)s->kpad;
+			mnv2_dot3x4_avx2(pl, off, s->whi + w, s->wlo + w, s->kpad, out + 3 * xx);
+			xx += 3;
+			continue;
+		}
+#endif
 		if (xmin < cb || xmin + n > ce) {
 			cb = xmin;
 			ce = s->r.width - cb < s->chunk_px ? s->r.width : cb + s->chunk_px;
 			read_planar(s, s->r.y + sy, s->r.x + cb, ce - cb);
 		}
 		size_t off = xmin - cb, w = (size_t)xx * (size_t)s->kpad;
+#if MNV2_FRAME_AVX2
+		if (s->avx2) {
+			mnv2_dot3_avx2(s->pl[0] + off, s->pl[1] + off, s->pl[2] + off, s->whi + w,
+				       s->wlo + w, s->kpad, out + 3 * xx);
+			continue;
+		}
+#endif
 		mnv2_dot3_sse2(s->pl[0] + off, s->pl[1] + off, s->pl[2] + off, s->whi + w,
 			       s->wlo + w, s->kpad, out + 3 * xx);
 	}
@@ -223,6 +260,12 @@ static void acc_add(stream *s, int yy, int r)
 	const uint8_t *h = s->hrow;
 #if MNV2_FRAME_SIMD
 	if (s->simd && w >= 0 && w <= (1 << MNV2_RESAMPLE_BITS)) {
+#if MNV2_FRAME_AVX2
+		if (s->avx2) {
+			mnv2_acc_add_avx2(a, h, (size_t)s->dw * 3, w);
+			return;
+		}
+#endif
 		mnv2_acc_add_sse2(a, h, (size_t)s->dw * 3, w);
 		return;
 	}
@@ -294,6 +337,9 @@ int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x
 			   uint32_t dst_h, size_t dst_stride, int simd, mnv2_error *err)
 {
 	stream s = { .dw = (int)dst_w, .dh = (int)dst_h, .simd = simd && MNV2_FRAME_SIMD };
+#if MNV2_FRAME_AVX2
+	s.avx2 = simd >= 2 && mnv2_cpu_path() >= MNV2_KPATH_AVX2;
+#endif
 	if (mnv2_frame_validate(f, err) || mnv2_frame_roi(f, roi, &s.r, err))
 		return -1;
 	if (!dst || dst_w == 0 || dst_h == 0 || dst_w > MNV2_RESAMPLE_MAX_DIM ||
@@ -323,6 +369,6 @@ int mnv2_resize_frame(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0, ui
 		      uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
 		      size_t dst_stride, mnv2_error *err)
 {
-	return mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, dst, dst_w, dst_h, dst_stride, 1,
+	return mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, dst, dst_w, dst_h, dst_stride, 2,
 				      err);
 }

@@ -1,0 +1,208 @@
+/* frame_avx2 — AVX2 inner loops of the one-pass frame resampler (frame_resize.c), compiled
+ * with -mavx2 only and called only when the CPU has AVX2 (mnv2_cpu_path()).
+ *
+ * The same integer arithmetic as the SSE2 loops of frame_simd.h, twice as wide, so the
+ * bytes are the same (tests/test_frame.c compares the portable, SSE2 and AVX2 paths):
+ *  - colour: 16 pixels at a time. The 256-bit unpack/shuffle/pack instructions work on
+ *    each 128-bit half separately, and each half holds 8 consecutive pixels and their 4
+ *    chroma pairs, so every half is exactly the SSE2 computation for its 8 pixels;
+ *  - horizontal filter: 16 taps per multiply (kpad is a multiple of 8; an 8-tap rest
+ *    takes one 128-bit step). Pixels and weights are >= 0 and every partial sum is at most
+ *    the whole, below 2^31, so regrouping the int32 additions changes nothing.
+ */
+#include "frame_avx2.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+uint32_t mnv2_yuv_planar_avx2(const mnv2_frame_reader *r, mnv2_frame_format fmt,
+			      const uint8_t *yp, const uint8_t *c1, const uint8_t *c2, uint32_t x,
+			      uint32_t end, int16_t *R, int16_t *G, int16_t *B)
+{
+	const __m256i ones = _mm256_set1_epi16(1), c128 = _mm256_set1_epi16(128);
+	const __m256i zero = _mm256_setzero_si256(), c255 = _mm256_set1_epi16(255);
+	const __m256i y0 = _mm256_set1_epi16((short)r->y0), lo8 = _mm256_set1_epi16(0xff);
+	const __m256i kl = _mm256_set1_epi32((int)((uint32_t)8192 << 16 | (uint32_t)r->cy));
+	const __m256i kr = _mm256_set1_epi32((int)((uint32_t)r->crv << 16));
+	const __m256i kg = _mm256_set1_epi32((int)((uint32_t)(uint16_t)(-r->cgv) << 16 |
+						   (uint16_t)(-r->cgu)));
+	const __m256i kb = _mm256_set1_epi32(r->cbu / 2);
+	uint32_t start = x, i = 0;
+	for (; x + 16 <= end; x += 16, i += 16) {
+		__m256i y16, uv;
+		if (fmt == MNV2_FRAME_YUYV || fmt == MNV2_FRAME_UYVY) {
+			__m256i p = _mm256_loadu_si256((const __m256i *)(const void *)(yp + 2 * (size_t)x));
+			__m256i even = _mm256_and_si256(p, lo8), odd = _mm256_srli_epi16(p, 8);
+			y16 = fmt == MNV2_FRAME_YUYV ? even : odd;
+			uv = fmt == MNV2_FRAME_YUYV ? odd : even;
+		} else {
+			y16 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(yp + x)));
+			__m128i uv8;
+			if (fmt == MNV2_FRAME_I420)
+				uv8 = _mm_unpacklo_epi8(
+					_mm_loadl_epi64((const __m128i *)(const void *)(c1 + x / 2)),
+					_mm_loadl_epi64((const __m128i *)(const void *)(c2 + x / 2)));
+			else
+				uv8 = _mm_loadu_si128((const __m128i *)(const void *)(c1 + x));
+			uv = _mm256_cvtepu8_epi16(uv8);
+			if (fmt == MNV2_FRAME_NV21) /* V U pairs: swap to U V */
+				uv = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(uv, 0xb1), 0xb1);
+		}
+		uv = _mm256_sub_epi16(uv, c128);
+		__m256i d = _mm256_sub_epi16(y16, y0);
+		__m256i l_lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(d, ones), kl);
+		__m256i l_hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(d, ones), kl);
+		__m256i cr = _mm256_madd_epi16(uv, kr);
+		__m256i cg = _mm256_madd_epi16(uv, kg);
+		__m256i cb = _mm256_slli_epi32(_mm256_madd_epi16(uv, kb), 1);
+		__m256i lo, hi, v;
+#define MNV2_YUV16_STORE(C, OUT)                                                          \
+	lo = _mm256_add_epi32(l_lo, _mm256_shuffle_epi32(C, 0x50));                         \
+	hi = _mm256_add_epi32(l_hi, _mm256_shuffle_epi32(C, 0xfa));                         \
+	v = _mm256_packs_epi32(_mm256_srai_epi32(lo, 14), _mm256_srai_epi32(hi, 14));       \
+	v = _mm256_min_epi16(_mm256_max_epi16(v, zero), c255);                              \
+	_mm256_storeu_si256((__m256i *)(void *)(OUT), v)
+		MNV2_YUV16_STORE(cr, R + i);
+		MNV2_YUV16_STORE(cg, G + i);
+		MNV2_YUV16_STORE(cb, B + i);
+#undef MNV2_YUV16_STORE
+	}
+	return x - start;
+}
+
+/* Lanes of a, b, c (int32 x 4 each) summed: [sum a, sum b, sum c, 0]. */
+static inline __m128i hsum3(__m128i a, __m128i b, __m128i c)
+{
+	const __m128i z = _mm_setzero_si128();
+	__m128i ab = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+	__m128i c0 = _mm_add_epi32(_mm_unpacklo_epi32(c, z), _mm_unpackhi_epi32(c, z));
+	return _mm_add_epi32(_mm_unpacklo_epi64(ab, c0), _mm_unpackhi_epi64(ab, c0));
+}
+
+static inline __m128i fold(__m256i v)
+{
+	return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
+
+void mnv2_dot3_avx2(const int16_t *r, const int16_t *g, const int16_t *b, const int16_t *whi,
+		    const int16_t *wlo, int kpad, uint8_t *out)
+{
+	__m256i rh = _mm256_setzero_si256(), rl = rh, gh = rh, gl = rh, bh = rh, bl = rh;
+	int k = 0;
+	for (; k + 16 <= kpad; k += 16) {
+		__m256i h = _mm256_loadu_si256((const __m256i *)(const void *)(whi + k));
+		__m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(wlo + k));
+		__m256i pr = _mm256_loadu_si256((const __m256i *)(const void *)(r + k));
+		__m256i pg = _mm256_loadu_si256((const __m256i *)(const void *)(g + k));
+		__m256i pb = _mm256_loadu_si256((const __m256i *)(const void *)(b + k));
+		rh = _mm256_add_epi32(rh, _mm256_madd_epi16(pr, h));
+		rl = _mm256_add_epi32(rl, _mm256_madd_epi16(pr, l));
+		gh = _mm256_add_epi32(gh, _mm256_madd_epi16(pg, h));
+		gl = _mm256_add_epi32(gl, _mm256_madd_epi16(pg, l));
+		bh = _mm256_add_epi32(bh, _mm256_madd_epi16(pb, h));
+		bl = _mm256_add_epi32(bl, _mm256_madd_epi16(pb, l));
+	}
+	__m128i srh = fold(rh), srl = fold(rl), sgh = fold(gh), sgl = fold(gl);
+	__m128i sbh = fold(bh), sbl = fold(bl);
+	if (k < kpad) { /* the last 8 taps */
+		__m128i h = _mm_loadu_si128((const __m128i *)(const void *)(whi + k));
+		__m128i l = _mm_loadu_si128((const __m128i *)(const void *)(wlo + k));
+		__m128i pr = _mm_loadu_si128((const __m128i *)(const void *)(r + k));
+		__m128i pg = _mm_loadu_si128((const __m128i *)(const void *)(g + k));
+		__m128i pb = _mm_loadu_si128((const __m128i *)(const void *)(b + k));
+		srh = _mm_add_epi32(srh, _mm_madd_epi16(pr, h));
+		srl = _mm_add_epi32(srl, _mm_madd_epi16(pr, l));
+		sgh = _mm_add_epi32(sgh, _mm_madd_epi16(pg, h));
+		sgl = _mm_add_epi32(sgl, _mm_madd_epi16(pg, l));
+		sbh = _mm_add_epi32(sbh, _mm_madd_epi16(pb, h));
+		sbl = _mm_add_epi32(sbl, _mm_madd_epi16(pb, l));
+	}
+	__m128i s = hsum3(_mm_add_epi32(_mm_slli_epi32(srh, 11), srl),
+			  _mm_add_epi32(_mm_slli_epi32(sgh, 11), sgl),
+			  _mm_add_epi32(_mm_slli_epi32(sbh, 11), sbl));
+	s = _mm_add_epi32(s, _mm_set1_epi32(1 << (MNV2_RESAMPLE_BITS - 1)));
+	s = _mm_srai_epi32(s, MNV2_RESAMPLE_BITS); /* negative sums floor below 0: clipped */
+	s = _mm_packs_epi32(s, s);
+	s = _mm_packus_epi16(s, s);
+	int32_t px = _mm_cvtsi128_si32(s);
+	memcpy(out, &px, 3); /* little-endian: R, G, B are the low bytes */
+}
+
+/* Taps [k, kpad) of one output, k a multiple of 16, kpad - k a multiple of 8, combined
+ * into one vector per channel: lanes of sum_hi * 2^11 + sum_lo (each lane's share of the
+ * output's sum; see the top of the file for why that is exact). */
+static inline void dot3_lanes(const int16_t *r, const int16_t *g, const int16_t *b,
+			      const int16_t *whi, const int16_t *wlo, int kpad, __m256i *sr,
+			      __m256i *sg, __m256i *sb)
+{
+	__m256i rh = _mm256_setzero_si256(), rl = rh, gh = rh, gl = rh, bh = rh, bl = rh;
+	for (int k = 0; k < kpad; k += 16) {
+		__m256i h, l, pr, pg, pb;
+		if (k + 16 <= kpad) {
+			h = _mm256_loadu_si256((const __m256i *)(const void *)(whi + k));
+			l = _mm256_loadu_si256((const __m256i *)(const void *)(wlo + k));
+			pr = _mm256_loadu_si256((const __m256i *)(const void *)(r + k));
+			pg = _mm256_loadu_si256((const __m256i *)(const void *)(g + k));
+			pb = _mm256_loadu_si256((const __m256i *)(const void *)(b + k));
+		} else { /* the last 8 taps; the upper half stays zero */
+#define LOAD8(P) _mm256_inserti128_si256(_mm256_setzero_si256(),                      \
+					  _mm_loadu_si128((const __m128i *)(const void *)(P)), 0)
+			h = LOAD8(whi + k);
+			l = LOAD8(wlo + k);
+			pr = LOAD8(r + k);
+			pg = LOAD8(g + k);
+			pb = LOAD8(b + k);
+#undef LOAD8
+		}
+		rh = _mm256_add_epi32(rh, _mm256_madd_epi16(pr, h));
+		rl = _mm256_add_epi32(rl, _mm256_madd_epi16(pr, l));
+		gh = _mm256_add_epi32(gh, _mm256_madd_epi16(pg, h));
+		gl = _mm256_add_epi32(gl, _mm256_madd_epi16(pg, l));
+		bh = _mm256_add_epi32(bh, _mm256_madd_epi16(pb, h));
+		bl = _mm256_add_epi32(bl, _mm256_madd_epi16(pb, l));
+	}
+	*sr = _mm256_add_epi32(_mm256_slli_epi32(rh, 11), rl);
+	*sg = _mm256_add_epi32(_mm256_slli_epi32(gh, 11), gl);
+	*sb = _mm256_add_epi32(_mm256_slli_epi32(bh, 11), bl);
+}
+
+void mnv2_dot3x4_avx2(const int16_t *const pl[3], const size_t off[4], const int16_t *whi,
+		      const int16_t *wlo, int kpad, uint8_t *out)
+{
+	__m256i v[12];
+	for (int o = 0; o < 4; o++) {
+		size_t w = (size_t)o * (size_t)kpad;
+		dot3_lanes(pl[0] + off[o], pl[1] + off[o], pl[2] + off[o], whi + w, wlo + w, kpad,
+			   &v[3 * o], &v[3 * o + 1], &v[3 * o + 2]);
+	}
+	/* Sum the lanes of the 12 vectors, keeping their order (r0 g0 b0 r1 ... b3): pairwise
+	 * horizontal adds within each 128-bit half, then the two halves. */
+	__m256i h[6];
+	for (int j = 0; j < 6; j++)
+		h[j] = _mm256_hadd_epi32(v[2 * j], v[2 * j + 1]);
+	__m256i q0 = _mm256_hadd_epi32(h[0], h[1]), q1 = _mm256_hadd_epi32(h[2], h[3]);
+	__m256i q2 = _mm256_hadd_epi32(h[4], h[5]);
+	const __m128i half = _mm_set1_epi32(1 << (MNV2_RESAMPLE_BITS - 1));
+	__m128i s0 = _mm_srai_epi32(_mm_add_epi32(fold(q0), half), MNV2_RESAMPLE_BITS);
+	__m128i s1 = _mm_srai_epi32(_mm_add_epi32(fold(q1), half), MNV2_RESAMPLE_BITS);
+	__m128i s2 = _mm_srai_epi32(_mm_add_epi32(fold(q2), half), MNV2_RESAMPLE_BITS);
+	__m128i bytes = _mm_packus_epi16(_mm_packs_epi32(s0, s1), _mm_packs_epi32(s2, s2));
+	uint8_t tmp[16];
+	_mm_storeu_si128((__m128i *)(void *)tmp, bytes);
+	memcpy(out, tmp, 12);
+}
+
+void mnv2_acc_add_avx2(int32_t *acc, const uint8_t *h, size_t n, int32_t w)
+{
+	const __m256i vw = _mm256_set1_epi32(w);
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) { /* h * w <= 255 * 2^22: exact in int32 */
+		int64_t b8;
+		memcpy(&b8, h + i, 8);
+		__m256i p = _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(b8)), vw);
+		__m256i *a = (__m256i *)(void *)(acc + i);
+		_mm256_storeu_si256(a, _mm256_add_epi32(_mm256_loadu_si256(a), p));
+	}
+	for (; i < n; i++)
+		acc[i] += h[i] * w;
+}
