@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_MIN 512 /* pixels converted at a time, at least */
+#define CHUNK_MIN 1024 /* pixels converted at a time, at least */
 #define SIMD_MAX_TAPS 1024 /* beyond, the split weights' int32 sums could overflow */
 
 typedef struct stream {
@@ -249,6 +249,12 @@ static void acc_finish(stream *s, int yy, uint8_t *dst, size_t dst_stride)
 {
 	const int32_t *a = s->acc + (size_t)(yy % s->k_rows) * s->dw * 3;
 	uint8_t *o = dst + (size_t)yy * dst_stride;
+#if MNV2_FRAME_SIMD
+	if (s->simd) {
+		mnv2_clip8_row_sse2(a, (size_t)s->dw * 3, o);
+		return;
+	}
+#endif
 	for (size_t i = 0; i < (size_t)s->dw * 3; i++)
 		o[i] = mnv2_clip8(a[i]);
 }

@@ -74,6 +74,24 @@ static inline void mnv2_acc_add_sse2(int32_t *acc, const uint8_t *h, size_t n, i
 		acc[i] += h[i] * w;
 }
 
+/* o[i] = mnv2_clip8(a[i]) for i < n: the arithmetic shift floors like the scalar one, and
+ * the two saturating packs clamp to 0..255 (a negative sum shifts to a negative value,
+ * which becomes 0, as mnv2_clip8 makes it). */
+static inline void mnv2_clip8_row_sse2(const int32_t *a, size_t n, uint8_t *o)
+{
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m128i v[4];
+		for (int j = 0; j < 4; j++)
+			v[j] = _mm_srai_epi32(_mm_loadu_si128((const __m128i *)(const void *)(a + i + 4 * j)),
+					      MNV2_RESAMPLE_BITS);
+		__m128i b = _mm_packus_epi16(_mm_packs_epi32(v[0], v[1]), _mm_packs_epi32(v[2], v[3]));
+		_mm_storeu_si128((__m128i *)(void *)(o + i), b);
+	}
+	for (; i < n; i++)
+		o[i] = mnv2_clip8(a[i]);
+}
+
 /* One output pixel: sum over kpad (a multiple of 8) taps of the planar int16 channels,
  * weights split in hi/lo halves, rounded and clipped to 3 bytes at out. */
 static inline void mnv2_dot3_sse2(const int16_t *r, const int16_t *g, const int16_t *b,
