@@ -10,6 +10,7 @@
 #   config   the YAML configuration parser                  seeds: config/*.yaml
 #   request  the daemon's request path (daemon/intake.h)    seeds: fuzz_request.c
 #   frame    raw frame geometry, one-pass convert+resize   seeds: fuzz_frame.c
+#   y4m      the YUV4MPEG2 reader of examples/ (camera-loop) seeds: fuzz_y4m.c
 # A harness with a seed mode is also built with -DMNV2_FUZZ_SEEDS (a plain sanitized
 # program, `fuzz_TARGET_seeds DIR`) that writes its seeds after checking each one.
 #
@@ -37,7 +38,7 @@ max_len=${MNV2_FUZZ_MAX_LEN:-65536}
 timeout=${MNV2_FUZZ_TIMEOUT:-25}
 jobs=${MNV2_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 cc=${CC:-clang}
-all_targets="load image config request frame"
+all_targets="load image config request frame y4m"
 
 case $seconds in ''|*[!0-9]*) echo "fuzz.sh: MNV2_FUZZ_SECONDS must be a number" >&2; exit 2;; esac
 case $jobs in ''|0|*[!0-9]*) echo "fuzz.sh: MNV2_FUZZ_JOBS must be a positive number" >&2; exit 2;; esac
@@ -122,6 +123,7 @@ target_src() {
 	case $1 in
 	image|frame) ls "$root"/image/src/*.c ;;
 	config) ls "$root"/config/src/*.c ;;
+	y4m) echo "$root/examples/y4m.c" ;;
 	request)
 		for f in "$root"/daemon/*.c; do [ "${f##*/}" = main.c ] || echo "$f"; done
 		ls "$root"/config/src/*.c "$root"/image/src/*.c
@@ -135,6 +137,7 @@ target_inc() {
 	case $1 in
 	image|frame) echo "-I$root/image/include -I$root/image/src" ;;
 	config) echo "-I$root/config/include -I$root/config/src" ;;
+	y4m) echo "-I$root/examples" ;;
 	request) echo "-I$root/daemon -I$root/tools -I$root/config/include -I$root/image/include" \
 		"-I$out/gen -I$root/tests -I$root/tests/gen -I$root/tests/daemon" ;;
 	esac
@@ -146,7 +149,7 @@ target_pkgs() {
 	request) echo "libprotobuf-c libevent yaml-0.1 libpng libturbojpeg" ;;
 	esac
 }
-has_seed_mode() { case $1 in image|request|frame) return 0 ;; *) return 1 ;; esac; }
+has_seed_mode() { case $1 in image|request|frame|y4m) return 0 ;; *) return 1 ;; esac; }
 
 targets=${*:-}
 if [ -z "$targets" ]; then
