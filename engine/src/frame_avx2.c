@@ -20,7 +20,7 @@ uint32_t mnv2_yuv_planar_avx2(const mnv2_frame_reader *r, mnv2_frame_format fmt,
 			      uint32_t end, int16_t *R, int16_t *G, int16_t *B)
 {
 	const __m256i ones = _mm256_set1_epi16(1), c128 = _mm256_set1_epi16(128);
-	const __m256i zero = _mm256_setzero_si256(), c255 = _mm256_set1_epi16(255);
+	const __m256i c255 = _mm256_set1_epi16(255);
 	const __m256i y0 = _mm256_set1_epi16((short)r->y0), lo8 = _mm256_set1_epi16(0xff);
 	const __m256i kl = _mm256_set1_epi32((int)((uint32_t)8192 << 16 | (uint32_t)r->cy));
 	const __m256i kr = _mm256_set1_epi32((int)((uint32_t)r->crv << 16));
@@ -59,8 +59,8 @@ uint32_t mnv2_yuv_planar_avx2(const mnv2_frame_reader *r, mnv2_frame_format fmt,
 #define MNV2_YUV16_STORE(C, OUT)                                                          \
 	lo = _mm256_add_epi32(l_lo, _mm256_shuffle_epi32(C, 0x50));                         \
 	hi = _mm256_add_epi32(l_hi, _mm256_shuffle_epi32(C, 0xfa));                         \
-	v = _mm256_packs_epi32(_mm256_srai_epi32(lo, 14), _mm256_srai_epi32(hi, 14));       \
-	v = _mm256_min_epi16(_mm256_max_epi16(v, zero), c255);                              \
+	v = _mm256_packus_epi32(_mm256_srai_epi32(lo, 14), _mm256_srai_epi32(hi, 14));      \
+	v = _mm256_min_epu16(v, c255); /* packus took negatives to 0 */                     \
 	_mm256_storeu_si256((__m256i *)(void *)(OUT), v)
 		MNV2_YUV16_STORE(cr, R + i);
 		MNV2_YUV16_STORE(cg, G + i);
