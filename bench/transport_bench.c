@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,15 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static void die(const char *fmt, const char *a, const char *b)
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "transport_bench: ");
-	fprintf(stderr, fmt, a, b);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
 	exit(1);
 }
 
@@ -83,11 +88,11 @@ static uint8_t *make_rgb(const char *image)
 	mnv2_error e;
 	uint32_t seed = 12345;
 	if (!rgb)
-		die("out of memory%s%s", "", "");
+		die("out of memory");
 	if (image && mnv2_image_load_file(image, NULL, &img, err, sizeof err) == 0) {
 		mnv2_rgb_view v = { img.data, img.width, img.height, img.stride };
 		if (mnv2_resize_rgb(&v, 0, 0, img.width, img.height, rgb, FW, FH, (size_t)FW * 3, &e))
-			die("resize: %s%s", e.msg, "");
+			die("resize: %s", e.msg);
 		mnv2_image_free(&img);
 	} else {
 		fprintf(stderr, "transport_bench: %s: no image, a synthetic frame instead\n",
@@ -136,7 +141,7 @@ static void start_daemon(daemon_proc *d, const char *exe, const char *model)
 	char cfg[256], log[256];
 	snprintf(d->dir, sizeof d->dir, "/tmp/mnv2-transport-XXXXXX");
 	if (!mkdtemp(d->dir))
-		die("mkdtemp: %s%s", strerror(errno), "");
+		die("mkdtemp: %s", strerror(errno));
 	snprintf(d->sock, sizeof d->sock, "%s/s.sock", d->dir);
 	snprintf(cfg, sizeof cfg, "%s/c.yaml", d->dir);
 	snprintf(log, sizeof log, "%s/log", d->dir);
@@ -149,7 +154,7 @@ static void start_daemon(daemon_proc *d, const char *exe, const char *model)
 	fclose(f);
 	d->pid = fork();
 	if (d->pid < 0)
-		die("fork: %s%s", strerror(errno), "");
+		die("fork: %s", strerror(errno));
 	if (d->pid == 0) {
 		if (!freopen(log, "w", stderr))
 			_exit(126);
@@ -228,7 +233,7 @@ static double median(double *v, int n)
 static void check_detect(mnv2c_code rc, const mnv2c_error *e)
 {
 	if (rc != MNV2C_OK)
-		die("detect: %s%s", e->message, "");
+		die("detect: %s", e->message);
 }
 
 int main(int argc, char **argv)
@@ -267,7 +272,7 @@ int main(int argc, char **argv)
 			MNV2_SOURCE_DIR "/models/data/mobilenet_ssd_v2_coco_quant_postprocess.tflite",
 			MNV2_SHARED_DIR "/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite");
 	if (!model && !socket)
-		die("no SSD model: fetch it (models/README.md) or give --model%s%s", "", "");
+		die("no SSD model: fetch it (models/README.md) or give --model");
 
 	/* The frame, as a camera would leave it: NV12 in a sealed memfd. */
 	uint8_t *rgb = make_rgb(image);
@@ -276,14 +281,14 @@ int main(int argc, char **argv)
 	mnv2c_error e;
 	mnv2c_frame_buf *fb = mnv2c_frame_alloc(nv12_len, &e);
 	if (!nv12 || !fb || mnv2c_frame_seal(fb, &e) != MNV2C_OK)
-		die("frame buffer: %s%s", fb ? e.message : "out of memory", "");
+		die("frame buffer: %s", fb ? e.message : "out of memory");
 	rgb_to_nv12(rgb, nv12);
 	memcpy(fb->data, nv12, nv12_len);
 	mnv2c_image geom = mnv2c_image_fd(MNV2C_PIX_NV12, FW, FH, 0, -1, 0);
 	mnv2_frame frame;
 	mnv2_error fe;
 	if (mnv2_frame_init(&frame, MNV2_FRAME_NV12, FW, FH, 0, nv12, nv12_len, &fe))
-		die("frame: %s%s", fe.msg, "");
+		die("frame: %s", fe.msg);
 	mnv2_image back = { FW, FH, (size_t)FW * 3, rgb }; /* the client's RGB for PNG */
 
 	daemon_proc d = { .pid = -1 };
@@ -293,7 +298,7 @@ int main(int argc, char **argv)
 	}
 	mnv2c_client *c = mnv2c_connect(socket, &e);
 	if (!c)
-		die("%s%s", e.message, "");
+		die("%s", e.message);
 	mnv2c_options opt = { .model = socket == d.sock ? MODEL_NAME : NULL };
 
 	series mem = { 0 }, png = { 0 };
@@ -301,7 +306,7 @@ int main(int argc, char **argv)
 		mem.v[k] = calloc((size_t)iterations, sizeof(double));
 		png.v[k] = calloc((size_t)iterations, sizeof(double));
 		if (!mem.v[k] || !png.v[k])
-			die("out of memory%s%s", "", "");
+			die("out of memory");
 	}
 	size_t png_bytes = 0, n_det = 0;
 	for (int i = -warmup; i < iterations; i++) {
@@ -325,11 +330,11 @@ int main(int argc, char **argv)
 		size_t enc_len = 0;
 		t0 = now_us();
 		if (mnv2_frame_to_rgb(&frame, NULL, rgb, (size_t)FW * 3, &fe))
-			die("to RGB: %s%s", fe.msg, "");
+			die("to RGB: %s", fe.msg);
 		double conv = now_us() - t0;
 		t0 = now_us();
 		if (mnv2_png_encode(&back, &enc, &enc_len, err, sizeof err))
-			die("%s%s", err, "");
+			die("%s", err);
 		double encode = now_us() - t0;
 		mnv2c_image pimg = mnv2c_image_encoded(enc, enc_len);
 		t0 = now_us();
