@@ -132,7 +132,12 @@ for _ in 1 2 3 4 5 6 7 8; do
 done
 rss9=$(rss)
 echo "# RSS after 1 reload: $rss1 KiB, after 9: $rss9 KiB"
-check "9 reloads applied, RSS within 24 MiB" test "$reloads_ok" = 1 -a "$((rss9 - rss1))" -lt 24576
+check "9 reloads applied" test "$reloads_ok" = 1
+if [ "${MNV2_SANITIZE:-none}" = none ]; then
+	check "RSS within 24 MiB after 9 reloads" test "$((rss9 - rss1))" -lt 24576
+else
+	echo "# RSS not checked: sanitized build ($MNV2_SANITIZE keeps freed memory in quarantine)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
