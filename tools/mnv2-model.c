@@ -16,6 +16,7 @@
 #include "mnv2/engine.h"
 #include "mnv2/image.h"
 #include "mnv2/preprocess.h"
+#include "mnv2/ssd.h"
 #include "mnv2/tasks.h"
 
 #include <errno.h>
@@ -36,6 +37,10 @@ static void usage(FILE *f)
 		   "                         [--draw OUT.png]\n"
 		   "       mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]\n"
 		   "                              [--path portable|avx2|avxvnni] [--profile] [--json]\n"
+		   "                              [--ab]\n"
+		   "Every command takes --plan layers|fused|default (memory plan) and --tile-rows N\n"
+		   "(fused plan: output rows per tile, 0: automatic). bench --ab runs the layers and\n"
+		   "the fused plan alternately in one process and prints the latency ratio.\n"
 		   "IN: a PNG/JPEG image, or the input tensor's raw bytes. MODE: stretch (default),\n"
 		   "letterbox, crop (center-crop); --resize is the same option. --draw writes IN with\n"
 		   "the boxes and labels as a PNG. bench without --input runs on fixed pseudo-random\n"
@@ -89,7 +94,13 @@ static int cmd_info(const mnv2_model *m)
 	}
 	printf("MACs: %llu\n", (unsigned long long)mnv2_model_macs(m));
 	printf("parameters: %zu bytes\n", mnv2_model_param_bytes(m));
-	printf("arena: %zu bytes\n", mnv2_model_arena_bytes(m));
+	printf("arena: %zu bytes (plan %s; layers %zu bytes, fused %zu bytes)\n",
+	       mnv2_model_arena_bytes(m), mnv2_plan_mode_name(mnv2_model_plan(m)),
+	       mnv2_model_plan_arena_bytes(m, MNV2_PLAN_LAYERS),
+	       mnv2_model_plan_arena_bytes(m, MNV2_PLAN_FUSED));
+	printf("fused chains: %d  tile buffers per extra thread: %zu bytes  workspace per thread: "
+	       "%zu bytes\n",
+	       mnv2_model_num_chains(m), mnv2_model_tile_bytes(m), mnv2_model_workspace_bytes(m));
 	if (mnv2_model_num_labels(m))
 		printf("labels: %zu (embedded)\n", mnv2_model_num_labels(m));
 	return 0;
@@ -203,7 +214,8 @@ static void json_string(const char *s)
 
 typedef struct cli {
 	const char *input, *output, *labels, *path, *draw;
-	int index, top, json, threads, iterations, warmup, profile;
+	int index, top, json, threads, iterations, warmup, profile, ab, tile_rows;
+	mnv2_plan_mode plan;
 	float threshold;
 	mnv2_resize_mode mode;
 } cli;
@@ -443,11 +455,15 @@ static void bench_print_json(const mnv2_model *m, const mnv2_context *c, const c
 	printf(",\"path\":\"%s\",\"threads\":%d,\"iterations\":%d,\"warmup\":%d,"
 	       "\"latency_ms\":{\"min\":%.4f,\"median\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"mean\":%.4f},"
 	       "\"macs\":%llu,\"gmac_per_s\":%.3f,\"arena_bytes\":%zu,\"workspace_bytes\":%zu,"
-	       "\"param_bytes\":%zu,\"peak_rss_bytes\":%ld",
+	       "\"param_bytes\":%zu,\"peak_rss_bytes\":%ld,\"plan\":\"%s\",\"chains\":%d,"
+	       "\"arena_layers_bytes\":%zu,\"arena_fused_bytes\":%zu,\"tile_bytes\":%zu",
 	       mnv2_kernel_path_name(mnv2_context_kernel_path(c)), mnv2_context_threads(c),
 	       a->iterations, a->warmup, r->min, r->median, r->p90, r->p99, r->mean, (unsigned long long)macs,
 	       gmacs(macs, r->median), mnv2_model_arena_bytes(m), mnv2_model_workspace_bytes(m),
-	       mnv2_model_param_bytes(m), r->peak_rss_kib * 1024);
+	       mnv2_model_param_bytes(m), r->peak_rss_kib * 1024,
+	       mnv2_plan_mode_name(mnv2_model_plan(m)), mnv2_model_num_chains(m),
+	       mnv2_model_plan_arena_bytes(m, MNV2_PLAN_LAYERS),
+	       mnv2_model_plan_arena_bytes(m, MNV2_PLAN_FUSED), mnv2_model_tile_bytes(m));
 	if (r->op_ms) {
 		double total = 0;
 		for (int i = 0; i < mnv2_model_num_ops(m); i++)
@@ -483,6 +499,11 @@ static void bench_print_text(const mnv2_model *m, const mnv2_context *c, const c
 	printf("arena: %zu bytes  workspace: %zu bytes  parameters: %zu bytes  peak RSS: %ld KiB\n",
 	       mnv2_model_arena_bytes(m), mnv2_model_workspace_bytes(m), mnv2_model_param_bytes(m),
 	       r->peak_rss_kib);
+	printf("plan: %s  chains: %d  arena layers: %zu bytes  fused: %zu bytes  tile buffers per "
+	       "extra thread: %zu bytes\n",
+	       mnv2_plan_mode_name(mnv2_model_plan(m)), mnv2_model_num_chains(m),
+	       mnv2_model_plan_arena_bytes(m, MNV2_PLAN_LAYERS),
+	       mnv2_model_plan_arena_bytes(m, MNV2_PLAN_FUSED), mnv2_model_tile_bytes(m));
 	if (!r->op_ms)
 		return;
 	double total = 0;
@@ -525,6 +546,95 @@ static int cmd_bench(const mnv2_model *m, const cli *a)
 	return ret ? 1 : 0;
 }
 
+/* A/B: the layer-by-layer and the fused plan of the same file, run alternately in one
+ * process (timing drifts; alternating exposes both plans to the same drift). */
+static mnv2_context *ab_context(mnv2_model *m, const cli *a)
+{
+	mnv2_error err;
+	mnv2_context *c = m ? bench_context(m, a) : NULL;
+	if (c && mnv2_context_set_threads(c, a->threads, &err)) {
+		fprintf(stderr, "mnv2-model: %s\n", err.msg);
+		mnv2_context_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static void ab_stats(double *lat, int n, bench_result *r)
+{
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += lat[i];
+	qsort(lat, (size_t)n, sizeof *lat, cmp_double);
+	r->min = lat[0];
+	r->median = percentile(lat, n, 0.5);
+	r->p90 = percentile(lat, n, 0.9);
+	r->p99 = percentile(lat, n, 0.99);
+	r->mean = sum / n;
+}
+
+static int cmd_bench_ab(const char *path, const cli *a)
+{
+	mnv2_error err;
+	mnv2_load_options lo[2] = { { .plan = MNV2_PLAN_LAYERS, .tile_rows = a->tile_rows },
+				    { .plan = MNV2_PLAN_FUSED, .tile_rows = a->tile_rows } };
+	mnv2_model *m[2] = { NULL, NULL };
+	mnv2_context *c[2] = { NULL, NULL };
+	double *lat[2] = { calloc((size_t)a->iterations, sizeof(double)),
+			   calloc((size_t)a->iterations, sizeof(double)) };
+	bench_result r[2];
+	memset(r, 0, sizeof r);
+	int ok = lat[0] && lat[1];
+	for (int k = 0; ok && k < 2; k++) {
+		if (!(m[k] = mnv2_model_load_ex(path, &lo[k], &err)))
+			fprintf(stderr, "mnv2-model: %s\n", err.msg);
+		ok = (c[k] = ab_context(m[k], a)) != NULL;
+	}
+	for (int i = 0; ok && i < a->warmup + a->iterations; i++)
+		for (int k = 0; ok && k < 2; k++) {
+			int x = (i + k) % 2; /* alternate which plan goes first */
+			double t0 = now_ms();
+			ok = !mnv2_context_run(c[x], &err);
+			if (!ok)
+				fprintf(stderr, "mnv2-model: %s\n", err.msg);
+			if (i >= a->warmup)
+				lat[x][i - a->warmup] = now_ms() - t0;
+		}
+	for (int k = 0; ok && k < 2; k++)
+		ab_stats(lat[k], a->iterations, &r[k]);
+	if (ok && a->json) {
+		printf("{\"model\":");
+		json_string(mnv2_model_name(m[0]));
+		printf(",\"path\":\"%s\",\"threads\":%d,\"iterations\":%d,\"warmup\":%d",
+		       mnv2_kernel_path_name(mnv2_context_kernel_path(c[0])), a->threads,
+		       a->iterations, a->warmup);
+		for (int k = 0; k < 2; k++)
+			printf(",\"%s\":{\"arena_bytes\":%zu,\"latency_ms\":{\"min\":%.4f,"
+			       "\"median\":%.4f,\"p90\":%.4f,\"mean\":%.4f}}",
+			       k ? "fused" : "layers", mnv2_model_arena_bytes(m[k]), r[k].min,
+			       r[k].median, r[k].p90, r[k].mean);
+		printf(",\"ratio_median\":%.4f,\"ratio_min\":%.4f}\n", r[1].median / r[0].median,
+		       r[1].min / r[0].min);
+	} else if (ok) {
+		printf("model: %s\npath: %s  threads: %d  iterations: %d (interleaved)\n",
+		       mnv2_model_name(m[0]), mnv2_kernel_path_name(mnv2_context_kernel_path(c[0])),
+		       a->threads, a->iterations);
+		for (int k = 0; k < 2; k++)
+			printf("%-6s arena %8zu bytes  latency ms: min %.3f  median %.3f  p90 %.3f  "
+			       "mean %.3f\n",
+			       k ? "fused" : "layers", mnv2_model_arena_bytes(m[k]), r[k].min,
+			       r[k].median, r[k].p90, r[k].mean);
+		printf("fused/layers: median %.4f  min %.4f\n", r[1].median / r[0].median,
+		       r[1].min / r[0].min);
+	}
+	for (int k = 0; k < 2; k++) {
+		mnv2_context_free(c[k]);
+		mnv2_model_free(m[k]);
+		free(lat[k]);
+	}
+	return ok ? 0 : 1;
+}
+
 static int parse_number(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -548,7 +658,8 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "iterations", required_argument, NULL, 'N' },
 		{ "warmup", required_argument, NULL, 'W' }, { "path", required_argument, NULL, 'P' },
-		{ "profile", no_argument, NULL, 'p' },
+		{ "profile", no_argument, NULL, 'p' }, { "plan", required_argument, NULL, 'L' },
+		{ "tile-rows", required_argument, NULL, 'R' }, { "ab", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
 	cli a = { .top = 5, .threshold = -1, .mode = MNV2_RESIZE_STRETCH, .threads = 1,
@@ -589,6 +700,18 @@ int main(int argc, char **argv)
 		case 'P': a.path = optarg; break;
 		case 'D': a.draw = optarg; break;
 		case 'p': a.profile = 1; break;
+		case 'A': a.ab = 1; break;
+		case 'L':
+			if (mnv2_plan_mode_parse(optarg, &a.plan)) {
+				fprintf(stderr, "mnv2-model: unknown plan '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (parse_number(optarg, 0, 4096, &v))
+				return 2;
+			a.tile_rows = (int)v;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -609,8 +732,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (a.ab && !strcmp(cmd, "bench"))
+		return cmd_bench_ab(path, &a);
 	mnv2_error err;
-	mnv2_model *m = mnv2_model_load(path, &err);
+	mnv2_load_options lo = { .plan = a.plan, .tile_rows = a.tile_rows };
+	mnv2_model *m = mnv2_model_load_ex(path, &lo, &err);
 	if (!m) {
 		fprintf(stderr, "mnv2-model: %s\n", err.msg);
 		return 1;

@@ -19,6 +19,9 @@ struct mnv2_context {
 	int path;                 /* kernel path, <= m->kpath */
 	int nthreads;
 	mnv2_workers *workers;    /* NULL with one thread */
+	uint8_t *tiles;           /* fused plan: row buffers of threads 1.. (nthreads - 1) x
+				   * tile_stride; the first thread's are in the arena */
+	size_t tile_stride;
 };
 
 /* nthreads zeroed workspaces, or NULL (also when the model needs none). */
@@ -48,6 +51,7 @@ mnv2_context *mnv2_context_create(const mnv2_model *m, mnv2_error *err)
 	memset(c->arena, 0, bytes);
 	c->m = m;
 	c->work_stride = stride;
+	c->tile_stride = m->plan == MNV2_PLAN_FUSED ? (m->tile_bytes + 63) / 64 * 64 : 0;
 	c->path = m->kpath;
 	c->nthreads = 1;
 	return c;
@@ -60,6 +64,7 @@ void mnv2_context_free(mnv2_context *c)
 	mnv2_workers_free(c->workers);
 	free(c->arena);
 	free(c->work);
+	free(c->tiles);
 	free(c);
 }
 
@@ -72,16 +77,21 @@ int mnv2_context_set_threads(mnv2_context *c, int n, mnv2_error *err)
 		return 0;
 	int why = 0;
 	uint8_t *work = alloc_work(c->work_stride, n);
+	uint8_t *tiles = n > 1 ? alloc_work(c->tile_stride, n - 1) : NULL;
 	mnv2_workers *w = NULL;
-	if ((c->work_stride && !work) || (n > 1 && !(w = mnv2_workers_create(n, &why)))) {
+	if ((c->work_stride && !work) || (n > 1 && c->tile_stride && !tiles) ||
+	    (n > 1 && !(w = mnv2_workers_create(n, &why)))) {
 		free(work);
+		free(tiles);
 		return mnv2_fail(err, "%s: cannot start %d threads: %s", c->m->name, n,
 				 why ? strerror(why) : "out of memory");
 	}
 	mnv2_workers_free(c->workers);
 	free(c->work);
+	free(c->tiles);
 	c->workers = w;
 	c->work = work;
+	c->tiles = tiles;
 	c->nthreads = n;
 	return 0;
 }
@@ -275,6 +285,33 @@ static void run_op(mnv2_context *c, const mnv2_op *op)
 	}
 }
 
+/* A fused chain, its rows in bands over the threads. */
+typedef struct chain_job {
+	mnv2_context *c;
+	const mnv2_chain *ch;
+	int nparts;
+} chain_job;
+
+static void run_chain_part(void *arg, int part)
+{
+	const chain_job *j = arg;
+	mnv2_context *c = j->c;
+	uint8_t *tiles = part ? c->tiles + (size_t)(part - 1) * c->tile_stride :
+				c->arena + j->ch->offset;
+	void *work = c->work ? c->work + (size_t)part * c->work_stride : NULL;
+	mnv2_chain_run(c->m, j->ch, c->arena, tiles, work, c->path, part, j->nparts);
+}
+
+static void run_chain(mnv2_context *c, const mnv2_chain *ch)
+{
+	int parallel = c->workers && ch->macs >= PARALLEL_MIN_MACS;
+	chain_job j = { c, ch, parallel ? c->nthreads : 1 };
+	if (parallel)
+		mnv2_workers_run(c->workers, run_chain_part, &j);
+	else
+		run_chain_part(&j, 0);
+}
+
 static double now_ns(void)
 {
 	struct timespec ts;
@@ -284,9 +321,20 @@ static double now_ns(void)
 
 static int run_all(mnv2_context *c, double *op_ns, mnv2_error *err)
 {
+	int fused = c->m->plan == MNV2_PLAN_FUSED;
 	for (int i = 0; i < c->m->nops; i++) {
 		const mnv2_op *op = &c->m->ops[i];
 		double t0 = op_ns ? now_ns() : 0;
+		if (fused && c->m->op_chain[i] >= 0) { /* the chain's time goes to its first op */
+			const mnv2_chain *ch = &c->m->chains[c->m->op_chain[i]];
+			run_chain(c, ch);
+			for (int k = i + 1; op_ns && k <= ch->last; k++)
+				op_ns[k] = 0;
+			if (op_ns)
+				op_ns[i] = now_ns() - t0;
+			i = ch->last;
+			continue;
+		}
 		if (op->kind == MNV2_OP_DETECT) {
 			if (run_detect(c, op, err))
 				return -1;

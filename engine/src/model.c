@@ -39,10 +39,46 @@ const char *mnv2_dtype_name(mnv2_dtype t)
 	return "unknown";
 }
 
+const char *mnv2_plan_mode_name(mnv2_plan_mode p)
+{
+	switch (p) {
+	case MNV2_PLAN_DEFAULT: return "default";
+	case MNV2_PLAN_LAYERS: return "layers";
+	case MNV2_PLAN_FUSED: return "fused";
+	}
+	return "unknown";
+}
+
+int mnv2_plan_mode_parse(const char *name, mnv2_plan_mode *out)
+{
+	for (int p = MNV2_PLAN_DEFAULT; p <= MNV2_PLAN_FUSED; p++)
+		if (!strcmp(name, mnv2_plan_mode_name((mnv2_plan_mode)p))) {
+			*out = (mnv2_plan_mode)p;
+			return 0;
+		}
+	return -1;
+}
+
+/* Both plans' arenas are measured; the chosen one is planned last and kept. */
+static int plan_both(mnv2_model *m, const mnv2_load_options *o, mnv2_error *err)
+{
+	int mode = o ? (int)o->plan : MNV2_PLAN_DEFAULT, rows = o ? o->tile_rows : 0;
+	if (mode < MNV2_PLAN_DEFAULT || mode > MNV2_PLAN_FUSED)
+		return mnv2_fail(err, "%s: unknown memory plan %d", m->name, mode);
+	if (rows < 0 || rows > 4096)
+		return mnv2_fail(err, "%s: %d tile rows requested; 0 (automatic) to 4096 are supported",
+				 m->name, rows);
+	mode = mode == MNV2_PLAN_DEFAULT ? MNV2_PLAN_FUSED : mode;
+	int other = mode == MNV2_PLAN_FUSED ? MNV2_PLAN_LAYERS : MNV2_PLAN_FUSED;
+	if (mnv2_fuse_find(m, rows, err) || mnv2_plan(m, other, err) || mnv2_plan(m, mode, err))
+		return -1;
+	return 0;
+}
+
 static mnv2_model *finish_load(mnv2_model *m, const mnv2_load_options *o, mnv2_error *err)
 {
 	if (mnv2_model_parse(m, err) || (o && o->ssd && mnv2_ssd_attach(m, o->ssd, err)) ||
-	    mnv2_ops_prepare(m, err) || mnv2_plan(m, err) ||
+	    mnv2_ops_prepare(m, err) || plan_both(m, o, err) ||
 	    mnv2_metadata_read(m, err)) {
 		mnv2_model_free(m);
 		return NULL;
@@ -158,6 +194,8 @@ void mnv2_model_free(mnv2_model *m)
 		free(m->labels[i]);
 	free(m->labels);
 	free(m->gen_anchors);
+	free(m->chains);
+	free(m->op_chain);
 	free(m->tensors);
 	free(m->ops);
 	free(m->inputs);

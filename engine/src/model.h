@@ -91,6 +91,25 @@ typedef struct mnv2_op {
 	uint64_t macs;
 } mnv2_op;
 
+/* A fused inverted residual chain (fuse.c): ops [first, last] run together in tiles of
+ * `rows` output rows. head: the CONV_2D writing the expanded tensor into a row window
+ * (-1: the depthwise reads its input whole from the arena); add: the residual ADD (-1:
+ * none, the projection writes its output tensor). Row buffers, at offsets inside the
+ * chain's tile region: ebuf (ecap expanded rows, head only), dbuf (rows depthwise output
+ * rows), pbuf (rows projection rows, add only). */
+typedef struct mnv2_chain {
+	int first, last;
+	int head, dw, proj, add;
+	int mid[3];               /* tensors only row buffers hold; -1: unused */
+	int nmid;
+	int add_p_first;          /* the projection output is the ADD's first input */
+	int rows, ecap;
+	size_t row_e, row_d, row_p;   /* bytes of one row of each buffered tensor */
+	size_t ebuf, dbuf, pbuf, bytes;
+	size_t offset;            /* arena offset of the first thread's tile region */
+	uint64_t macs;
+} mnv2_chain;
+
 struct mnv2_model {
 	char *name;
 	const uint8_t *data;      /* the file image */
@@ -114,6 +133,12 @@ struct mnv2_model {
 	float *gen_anchors;       /* anchors generated for attached SSD post-processing */
 	int kpath;                /* fastest kernel path of this CPU, chosen at load (simd.h) */
 	size_t work_bytes;        /* per-thread workspace of the SIMD kernels */
+	mnv2_chain *chains;       /* fusable chains, in op order */
+	int nchains;
+	int *op_chain;            /* nops entries: chain starting at this op, or -1 */
+	int plan;                 /* MNV2_PLAN_LAYERS or MNV2_PLAN_FUSED */
+	size_t plan_arena[3];     /* arena bytes of each plan */
+	size_t tile_bytes;        /* largest chain tile region */
 };
 
 /* Error helpers: format into err (may be NULL); always return -1. */
@@ -121,7 +146,14 @@ int mnv2_fail(mnv2_error *err, const char *fmt, ...) __attribute__((format(print
 
 int mnv2_model_parse(mnv2_model *m, mnv2_error *err);
 int mnv2_ops_prepare(mnv2_model *m, mnv2_error *err);
-int mnv2_plan(mnv2_model *m, mnv2_error *err);
+/* Plans the arena for `mode` (LAYERS or FUSED; fused needs mnv2_fuse_find() first). */
+int mnv2_plan(mnv2_model *m, int mode, mnv2_error *err);
+/* Runs band `part` of `nparts` of chain ch's output rows: tiles in `tiles` (ch->bytes),
+ * SIMD workspace `work`, tensors in `arena`. Bands write disjoint rows. */
+void mnv2_chain_run(const mnv2_model *m, const mnv2_chain *ch, uint8_t *arena, uint8_t *tiles,
+		    void *work, int path, int part, int nparts);
+/* Finds the fusable chains and sizes their row buffers (tile_rows 0: by budget). */
+int mnv2_fuse_find(mnv2_model *m, int tile_rows, mnv2_error *err);
 int mnv2_metadata_read(mnv2_model *m, mnv2_error *err);
 struct mnv2_ssd_options;
 int mnv2_ssd_attach(mnv2_model *m, const struct mnv2_ssd_options *o, mnv2_error *err);

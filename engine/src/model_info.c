@@ -61,6 +61,16 @@ int mnv2_model_op_info(const mnv2_model *m, int i, mnv2_op_info *out)
 uint64_t mnv2_model_macs(const mnv2_model *m) { return m->macs; }
 size_t mnv2_model_param_bytes(const mnv2_model *m) { return m->param_bytes; }
 size_t mnv2_model_arena_bytes(const mnv2_model *m) { return m->arena_bytes; }
+mnv2_plan_mode mnv2_model_plan(const mnv2_model *m) { return (mnv2_plan_mode)m->plan; }
+int mnv2_model_num_chains(const mnv2_model *m) { return m->nchains; }
+size_t mnv2_model_tile_bytes(const mnv2_model *m) { return m->tile_bytes; }
+
+size_t mnv2_model_plan_arena_bytes(const mnv2_model *m, mnv2_plan_mode p)
+{
+	if ((int)p < MNV2_PLAN_DEFAULT || (int)p > MNV2_PLAN_FUSED)
+		return 0;
+	return p == MNV2_PLAN_DEFAULT ? m->arena_bytes : m->plan_arena[p];
+}
 const char *mnv2_model_name(const mnv2_model *m) { return m->name; }
 const char *mnv2_model_description(const mnv2_model *m) { return m->description ? m->description : ""; }
 const char *mnv2_model_metadata_name(const mnv2_model *m) { return m->meta_name ? m->meta_name : ""; }

@@ -15,12 +15,19 @@ typedef struct slot {
 	int first, last;
 } slot;
 
+/* Something to place: an activation tensor (tensor >= 0) or a chain's tile region. */
+typedef struct item {
+	size_t bytes;
+	int first, last;
+	int tensor, chain;
+} item;
+
 static int by_size_desc(const void *a, const void *b)
 {
-	const mnv2_tensor *x = *(mnv2_tensor *const *)a, *y = *(mnv2_tensor *const *)b;
+	const item *x = a, *y = b;
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? 1 : -1;
-	return x->first_op - y->first_op;
+	return x->first - y->first;
 }
 
 static int by_offset(const void *a, const void *b)
@@ -55,14 +62,38 @@ static void lifetimes(mnv2_model *m)
 		m->tensors[m->outputs[i]].last_op = m->nops;
 }
 
-/* Lowest aligned offset where `t` fits between the slots (sorted by offset) that
+/* A chain's ops run together: the tensors it reads live to its last op, those it writes
+ * from its first; the tensors inside it get no slot (first > last). */
+static void fused_lifetimes(mnv2_model *m)
+{
+	for (int c = 0; c < m->nchains; c++) {
+		const mnv2_chain *ch = &m->chains[c];
+		for (int o = ch->first; o <= ch->last; o++) {
+			const mnv2_op *op = &m->ops[o];
+			for (int i = 0; i < op->nin; i++) {
+				mnv2_tensor *t = op->in[i] >= 0 ? &m->tensors[op->in[i]] : NULL;
+				if (t && !t->is_const && t->last_op < ch->last)
+					t->last_op = ch->last;
+			}
+			mnv2_tensor *t = &m->tensors[op->out[0]];
+			if (t->first_op > ch->first)
+				t->first_op = ch->first;
+		}
+		for (int i = 0; i < ch->nmid; i++) {
+			m->tensors[ch->mid[i]].first_op = m->nops + 1;
+			m->tensors[ch->mid[i]].last_op = -2;
+		}
+	}
+}
+
+/* Lowest aligned offset where `bytes` fit between the slots (sorted by offset) that
  * overlap it in time. */
-static size_t place(const mnv2_tensor *t, slot *live, size_t nlive)
+static size_t place(size_t bytes, slot *live, size_t nlive)
 {
 	size_t off = 0;
 	qsort(live, nlive, sizeof *live, by_offset);
 	for (size_t i = 0; i < nlive; i++) {
-		if (live[i].off >= off + t->bytes)
+		if (live[i].off >= off + bytes)
 			break;
 		size_t end = (live[i].off + live[i].size + ALIGN - 1) / ALIGN * ALIGN;
 		off = end > off ? end : off;
@@ -70,11 +101,29 @@ static size_t place(const mnv2_tensor *t, slot *live, size_t nlive)
 	return off;
 }
 
-int mnv2_plan(mnv2_model *m, mnv2_error *err)
+/* Items to place: live activation tensors, and in the fused plan the chains' tiles. */
+static size_t collect(mnv2_model *m, int fused, item *order)
 {
-	mnv2_tensor **order = calloc((size_t)m->ntensors + 1, sizeof *order);
-	slot *placed = calloc((size_t)m->ntensors + 1, sizeof *placed);
-	slot *live = calloc((size_t)m->ntensors + 1, sizeof *live);
+	size_t n = 0;
+	for (int i = 0; i < m->ntensors; i++) {
+		mnv2_tensor *t = &m->tensors[i];
+		t->planned = false;
+		t->offset = 0;
+		if (!t->is_const && t->first_op <= t->last_op)
+			order[n++] = (item){ t->bytes, t->first_op, t->last_op, i, -1 };
+	}
+	for (int c = 0; fused && c < m->nchains; c++)
+		order[n++] = (item){ m->chains[c].bytes, m->chains[c].first, m->chains[c].last, -1, c };
+	return n;
+}
+
+int mnv2_plan(mnv2_model *m, int mode, mnv2_error *err)
+{
+	size_t cap = (size_t)m->ntensors + (size_t)m->nchains + 1;
+	int fused = mode == MNV2_PLAN_FUSED;
+	item *order = calloc(cap, sizeof *order);
+	slot *placed = calloc(cap, sizeof *placed);
+	slot *live = calloc(cap, sizeof *live);
 	size_t n = 0, nplaced = 0, total = 0;
 	int ret = 0;
 	if (!order || !placed || !live) {
@@ -82,21 +131,26 @@ int mnv2_plan(mnv2_model *m, mnv2_error *err)
 		goto out;
 	}
 	lifetimes(m);
-	for (int i = 0; i < m->ntensors; i++)
-		if (!m->tensors[i].is_const && m->tensors[i].first_op <= m->tensors[i].last_op)
-			order[n++] = &m->tensors[i];
+	if (fused)
+		fused_lifetimes(m);
+	n = collect(m, fused, order);
 	qsort(order, n, sizeof *order, by_size_desc);
 	for (size_t i = 0; i < n; i++) {
-		mnv2_tensor *t = order[i];
+		item *t = &order[i];
 		size_t nlive = 0;
 		for (size_t j = 0; j < nplaced; j++)
-			if (placed[j].first <= t->last_op && t->first_op <= placed[j].last)
+			if (placed[j].first <= t->last && t->first <= placed[j].last)
 				live[nlive++] = placed[j];
-		t->offset = place(t, live, nlive);
-		t->planned = true;
-		placed[nplaced++] = (slot){ t->offset, t->bytes, t->first_op, t->last_op };
-		if (t->offset + t->bytes > total)
-			total = t->offset + t->bytes;
+		size_t off = place(t->bytes, live, nlive);
+		if (t->tensor >= 0) {
+			m->tensors[t->tensor].offset = off;
+			m->tensors[t->tensor].planned = true;
+		} else {
+			m->chains[t->chain].offset = off;
+		}
+		placed[nplaced++] = (slot){ off, t->bytes, t->first, t->last };
+		if (off + t->bytes > total)
+			total = off + t->bytes;
 		if (total > MNV2_MAX_ARENA_BYTES) {
 			ret = mnv2_fail(err, "%s: activations need more than %zu bytes", m->name,
 					MNV2_MAX_ARENA_BYTES);
@@ -113,6 +167,8 @@ int mnv2_plan(mnv2_model *m, mnv2_error *err)
 		goto out;
 	}
 	m->arena_bytes = (m->scratch_offset + scratch + ALIGN - 1) / ALIGN * ALIGN;
+	m->plan = fused ? MNV2_PLAN_FUSED : MNV2_PLAN_LAYERS;
+	m->plan_arena[m->plan] = m->arena_bytes;
 out:
 	free(order);
 	free(placed);

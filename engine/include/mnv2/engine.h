@@ -88,6 +88,32 @@ const char *mnv2_model_metadata_description(const mnv2_model *m);
 size_t mnv2_model_num_labels(const mnv2_model *m);
 const char *mnv2_model_label(const mnv2_model *m, size_t i);
 
+/* Memory plans. The layer-by-layer plan keeps every activation tensor whole in the arena.
+ * The fused plan runs each inverted residual chain (a CONV_2D producing the expanded
+ * tensor, the 3x3 DEPTHWISE_CONV_2D, the 1x1 projection CONV_2D and the residual ADD when
+ * there is one) in tiles of output rows, so the expanded tensors live only in small row
+ * buffers: only the chains' inputs and outputs are whole tensors. Chains are found at load
+ * (every tensor inside one has exactly one consumer and is no graph output); ops outside
+ * chains run layer by layer. Both plans give the same bytes. mnv2_model_load() uses
+ * MNV2_PLAN_DEFAULT; mnv2_model_load_ex() takes a plan in mnv2_load_options (mnv2/ssd.h). */
+typedef enum mnv2_plan_mode {
+	MNV2_PLAN_DEFAULT = 0,   /* the engine's choice (the fused plan) */
+	MNV2_PLAN_LAYERS = 1,
+	MNV2_PLAN_FUSED = 2,
+} mnv2_plan_mode;
+/* "layers", "fused" ("default" for MNV2_PLAN_DEFAULT); parse accepts all three, -1 else. */
+const char *mnv2_plan_mode_name(mnv2_plan_mode p);
+int mnv2_plan_mode_parse(const char *name, mnv2_plan_mode *out);
+/* The plan the model runs (never MNV2_PLAN_DEFAULT). */
+mnv2_plan_mode mnv2_model_plan(const mnv2_model *m);
+/* Arena bytes plan `p` needs for this model (both are computed at load; DEFAULT: the
+ * model's plan). mnv2_model_arena_bytes() is the running plan's. */
+size_t mnv2_model_plan_arena_bytes(const mnv2_model *m, mnv2_plan_mode p);
+/* Fused chains found at load (whatever the plan), and the row buffers each intra-op thread
+ * beyond the first allocates for them in the fused plan (the first one's are in the arena). */
+int mnv2_model_num_chains(const mnv2_model *m);
+size_t mnv2_model_tile_bytes(const mnv2_model *m);
+
 /* Inference contexts: one per thread. */
 mnv2_context *mnv2_context_create(const mnv2_model *m, mnv2_error *err);
 void mnv2_context_free(mnv2_context *c);

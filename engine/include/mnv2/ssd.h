@@ -41,6 +41,9 @@ typedef struct mnv2_ssd_options {
 
 typedef struct mnv2_load_options {
 	const mnv2_ssd_options *ssd;     /* attach SSD post-processing (raw SSD graphs) */
+	mnv2_plan_mode plan;             /* memory plan (mnv2/engine.h); 0: the default */
+	int tile_rows;                   /* fused plan: output rows per tile, 0: chosen at load
+					  * (per chain, from a row-buffer budget); 1..4096 */
 } mnv2_load_options;
 
 void mnv2_ssd_options_default(mnv2_ssd_options *o);
