@@ -157,44 +157,72 @@ static void run_ok(mnv2_context *c)
 
 static size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 
-/* White-box plan check: every activation has a slot inside the arena, 64-byte aligned, and
- * no two tensors whose lifetimes intersect share a byte. Returns the sum of activation
- * bytes (each rounded up to 64). */
+/* Tensors the fused plan keeps only in a chain's row buffers. */
+static int in_chain(const mnv2_model *m, int t)
+{
+	for (int c = 0; m->plan == MNV2_PLAN_FUSED && c < m->nchains; c++)
+		for (int k = 0; k < m->chains[c].nmid; k++)
+			if (m->chains[c].mid[k] == t)
+				return 1;
+	return 0;
+}
+
+typedef struct span {
+	size_t off, bytes;
+	int first, last, id;
+} span;
+
+/* White-box plan check: every activation (and in the fused plan every chain's tile region)
+ * has a slot inside the arena, 64-byte aligned, and no two whose lifetimes intersect share
+ * a byte. Returns the sum of their bytes (each rounded up to 64). */
 static size_t check_plan(const mnv2_model *m)
 {
 	size_t sum = 0, scratch = 0;
+	int n = 0;
+	span *s = calloc((size_t)m->ntensors + (size_t)m->nchains + 1, sizeof *s);
+	ck_assert_ptr_nonnull(s);
 	for (int i = 0; i < m->ntensors; i++) {
 		const mnv2_tensor *t = &m->tensors[i];
-		if (t->is_const || !t->planned)
-			continue;
-		ck_assert_msg(t->offset % 64 == 0, "tensor %d offset %zu not aligned", i, t->offset);
-		ck_assert_msg(t->offset + t->bytes <= m->arena_bytes,
-			      "tensor %d [%zu,+%zu) outside the %zu-byte arena", i, t->offset,
-			      t->bytes, m->arena_bytes);
-		ck_assert_msg(t->offset + t->bytes <= m->scratch_offset,
-			      "tensor %d overlaps the op scratch", i);
+		if (!t->is_const && t->planned)
+			s[n++] = (span){ t->offset, t->bytes, t->first_op, t->last_op, i };
+	}
+	for (int c = 0; m->plan == MNV2_PLAN_FUSED && c < m->nchains; c++)
+		s[n++] = (span){ m->chains[c].offset, m->chains[c].bytes, m->chains[c].first,
+				 m->chains[c].last, -1 - c };
+	for (int i = 0; i < n; i++) {
+		const span *t = &s[i];
+		ck_assert_msg(t->off % 64 == 0, "slot %d offset %zu not aligned", t->id, t->off);
+		ck_assert_msg(t->off + t->bytes <= m->scratch_offset && m->scratch_offset <= m->arena_bytes,
+			      "slot %d [%zu,+%zu) outside the %zu-byte arena or over the op scratch",
+			      t->id, t->off, t->bytes, m->arena_bytes);
 		sum += align64(t->bytes);
-		for (int j = i + 1; j < m->ntensors; j++) {
-			const mnv2_tensor *u = &m->tensors[j];
-			if (u->is_const || !u->planned || u->bytes == 0 || t->bytes == 0)
+		for (int j = i + 1; j < n; j++) {
+			const span *u = &s[j];
+			if (u->bytes == 0 || t->bytes == 0)
 				continue;
-			int live = t->first_op <= u->last_op && u->first_op <= t->last_op;
-			int overlap = t->offset < u->offset + u->bytes && u->offset < t->offset + t->bytes;
+			int live = t->first <= u->last && u->first <= t->last;
+			int overlap = t->off < u->off + u->bytes && u->off < t->off + t->bytes;
 			ck_assert_msg(!(live && overlap),
-				      "tensors %d (%s, ops %d..%d, [%zu,+%zu)) and %d (%s, ops %d..%d, "
-				      "[%zu,+%zu)) are live together and overlap",
-				      i, t->name, t->first_op, t->last_op, t->offset, t->bytes, j,
-				      u->name, u->first_op, u->last_op, u->offset, u->bytes);
+				      "slots %d (ops %d..%d, [%zu,+%zu)) and %d (ops %d..%d, [%zu,+%zu)) "
+				      "are live together and overlap (tensor ids >= 0, chains -1 - c)",
+				      t->id, t->first, t->last, t->off, t->bytes, u->id, u->first, u->last,
+				      u->off, u->bytes);
 		}
 	}
-	/* every non-constant tensor that an op reads or writes has a slot */
+	free(s);
+	/* every non-constant tensor that an op reads or writes has a slot, but those inside a
+	 * fused chain */
 	for (int o = 0; o < m->nops; o++) {
 		const mnv2_op *op = &m->ops[o];
 		for (int k = 0; k < op->nin; k++)
 			if (op->in[k] >= 0 && !m->tensors[op->in[k]].is_const)
-				ck_assert_msg(m->tensors[op->in[k]].planned, "op %d input %d unplanned", o, k);
+				ck_assert_msg(m->tensors[op->in[k]].planned != in_chain(m, op->in[k]),
+					      "op %d input %d: planned %d, inside a chain %d", o, k,
+					      m->tensors[op->in[k]].planned, in_chain(m, op->in[k]));
 		for (int k = 0; k < op->nout; k++)
-			ck_assert_msg(m->tensors[op->out[k]].planned, "op %d output %d unplanned", o, k);
+			ck_assert_msg(m->tensors[op->out[k]].planned != in_chain(m, op->out[k]),
+				      "op %d output %d: planned %d, inside a chain %d", o, k,
+				      m->tensors[op->out[k]].planned, in_chain(m, op->out[k]));
 		scratch = op->scratch_bytes > scratch ? op->scratch_bytes : scratch;
 	}
 	ck_assert_uint_gt(m->arena_bytes, 0);

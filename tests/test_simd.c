@@ -625,15 +625,16 @@ static void compare_threads(const mnv2_model *m, int threads, uint32_t seed)
 			      mnv2_context_set_threads(many, threads, &err) == 0,
 		      "%s", err.msg);
 		CHECK(mnv2_context_threads(many) == threads, "thread count");
-		for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
-			size_t n;
-			uint8_t *d = mnv2_context_input(one, i, &n);
-			uint32_t rng = seed + (uint32_t)i;
-			for (size_t k = 0; k < n; k++)
-				d[k] = (uint8_t)test_rand(&rng);
-			memcpy(mnv2_context_input(many, i, NULL), d, n);
-		}
 		for (int round = 0; round < 2; round++) { /* the pool is reused */
+			/* a run may overwrite its input (its arena slot is reused): set it each time */
+			for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
+				size_t n;
+				uint8_t *d = mnv2_context_input(one, i, &n);
+				uint32_t rng = seed + (uint32_t)i;
+				for (size_t k = 0; k < n; k++)
+					d[k] = (uint8_t)test_rand(&rng);
+				memcpy(mnv2_context_input(many, i, NULL), d, n);
+			}
 			CHECK(mnv2_context_run(one, &err) == 0, "%s", err.msg);
 			CHECK(mnv2_context_run(many, &err) == 0, "%s", err.msg);
 			for (int i = 0; i < mnv2_model_num_outputs(m); i++) {

@@ -117,7 +117,8 @@ size_t mnv2_model_tile_bytes(const mnv2_model *m);
 /* Inference contexts: one per thread. */
 mnv2_context *mnv2_context_create(const mnv2_model *m, mnv2_error *err);
 void mnv2_context_free(mnv2_context *c);
-/* Writable input buffer of `bytes` bytes, valid for the context's lifetime. */
+/* Writable input buffer of `bytes` bytes, valid for the context's lifetime. A run may
+ * overwrite it (its arena space is reused once the input is read): set it before each run. */
 void *mnv2_context_input(mnv2_context *c, int i, size_t *bytes);
 int mnv2_context_set_input(mnv2_context *c, int i, const void *data, size_t len,
 			   mnv2_error *err);
