@@ -4,8 +4,11 @@
  * run through ../shared/models/<model>.tflite and the output must equal <img>.out byte
  * for byte; the top-5 class indices must agree too. Inputs are enumerated from the
  * directory, so any input added there is checked the same way. Exits 77 (skip) with a
- * message when ../shared is absent. */
+ * message when ../shared is absent. Every model runs in several variants (loop tests): the
+ * default plan, the layer-by-layer plan, and the fused plan with small tiles on 2 and 3
+ * intra-op threads. */
 #include "mnv2/engine.h"
+#include "mnv2/ssd.h"
 #include "test_util.h"
 
 #include <check.h>
@@ -15,6 +18,37 @@
 #include <string.h>
 
 static const char *shared;
+
+/* Memory plan, tile rows and threads of each variant. */
+static const struct variant {
+	mnv2_plan_mode plan;
+	int tile_rows, threads;
+} variants[] = {
+	{ MNV2_PLAN_DEFAULT, 0, 1 },
+	{ MNV2_PLAN_LAYERS, 0, 1 },
+	{ MNV2_PLAN_FUSED, 0, 1 },
+	{ MNV2_PLAN_FUSED, 1, 2 },
+	{ MNV2_PLAN_FUSED, 3, 3 },
+};
+#define NVARIANTS ((int)(sizeof variants / sizeof variants[0]))
+
+static mnv2_model *load_variant(const char *path, int v, mnv2_error *err)
+{
+	mnv2_load_options o = { .plan = variants[v].plan, .tile_rows = variants[v].tile_rows };
+	mnv2_model *m = mnv2_model_load_ex(path, &o, err);
+	if (m && variants[v].plan == MNV2_PLAN_FUSED)
+		ck_assert_int_eq(mnv2_model_plan(m), MNV2_PLAN_FUSED);
+	return m;
+}
+
+static mnv2_context *context_variant(const mnv2_model *m, int v)
+{
+	mnv2_error err;
+	mnv2_context *c = mnv2_context_create(m, &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	ck_assert_msg(mnv2_context_set_threads(c, variants[v].threads, &err) == 0, "%s", err.msg);
+	return c;
+}
 
 static void top5(const uint8_t *v, size_t n, size_t out[5])
 {
@@ -32,15 +66,14 @@ static void top5(const uint8_t *v, size_t n, size_t out[5])
 }
 
 /* Runs every input of one model directory; returns the number of inputs checked. */
-static int check_model_dir(const char *model)
+static int check_model_dir(const char *model, int v)
 {
 	char path[1024], gold[1024];
 	mnv2_error err;
 	snprintf(path, sizeof path, "%s/models/%s.tflite", shared, model);
-	mnv2_model *m = mnv2_model_load(path, &err);
+	mnv2_model *m = load_variant(path, v, &err);
 	ck_assert_msg(m != NULL, "load %s: %s", path, err.msg);
-	mnv2_context *c = mnv2_context_create(m, &err);
-	ck_assert_msg(c != NULL, "%s", err.msg);
+	mnv2_context *c = context_variant(m, v);
 	snprintf(path, sizeof path, "%s/golden/classify/%s", shared, model);
 	DIR *d = opendir(path);
 	ck_assert_msg(d != NULL, "cannot open %s", path);
@@ -84,13 +117,13 @@ static int check_model_dir(const char *model)
 
 START_TEST(classify_uint8)
 {
-	ck_assert_int_ge(check_model_dir("mobilenet_v2_1.0_224_quant"), 1);
+	ck_assert_int_ge(check_model_dir("mobilenet_v2_1.0_224_quant", _i), 1);
 }
 END_TEST
 
 START_TEST(classify_int8_per_channel)
 {
-	ck_assert_int_ge(check_model_dir("tf2_mobilenet_v2_1.0_224_ptq"), 1);
+	ck_assert_int_ge(check_model_dir("tf2_mobilenet_v2_1.0_224_ptq", _i), 1);
 }
 END_TEST
 
@@ -112,7 +145,7 @@ START_TEST(classify_all_dirs)
 		if (!f)
 			continue;
 		fclose(f);
-		check_model_dir(e->d_name);
+		check_model_dir(e->d_name, 0);
 		dirs++;
 	}
 	closedir(d);
@@ -122,17 +155,16 @@ END_TEST
 
 /* Detectors: all four float32 outputs of TFLite_Detection_PostProcess must equal the
  * golden files byte for byte (boxes, classes, scores, count). */
-static int check_detector_dir(const char *model)
+static int check_detector_dir(const char *model, int v)
 {
 	static const char *names[4] = { "boxes", "classes", "scores", "count" };
 	char path[1024];
 	mnv2_error err;
 	snprintf(path, sizeof path, "%s/models/%s.tflite", shared, model);
-	mnv2_model *m = mnv2_model_load(path, &err);
+	mnv2_model *m = load_variant(path, v, &err);
 	ck_assert_msg(m != NULL, "load %s: %s", path, err.msg);
 	ck_assert_int_eq(mnv2_model_num_outputs(m), 4);
-	mnv2_context *c = mnv2_context_create(m, &err);
-	ck_assert_msg(c != NULL, "%s", err.msg);
+	mnv2_context *c = context_variant(m, v);
 	snprintf(path, sizeof path, "%s/golden/detect/%s", shared, model);
 	DIR *d = opendir(path);
 	ck_assert_msg(d != NULL, "cannot open %s", path);
@@ -169,13 +201,13 @@ static int check_detector_dir(const char *model)
 
 START_TEST(detect_ssd_mobilenet_v2)
 {
-	ck_assert_int_ge(check_detector_dir("mobilenet_ssd_v2_coco_quant_postprocess"), 1);
+	ck_assert_int_ge(check_detector_dir("mobilenet_ssd_v2_coco_quant_postprocess", _i), 1);
 }
 END_TEST
 
 START_TEST(detect_ssd_mobilenet_v1)
 {
-	ck_assert_int_ge(check_detector_dir("ssd_mobilenet_v1_1_default_1"), 1);
+	ck_assert_int_ge(check_detector_dir("ssd_mobilenet_v1_1_default_1", _i), 1);
 }
 END_TEST
 
@@ -214,15 +246,15 @@ int main(void)
 	Suite *s = suite_create("golden");
 	TCase *tc = tcase_create("classify");
 	tcase_set_timeout(tc, 900);
-	tcase_add_test(tc, classify_uint8);
-	tcase_add_test(tc, classify_int8_per_channel);
+	tcase_add_loop_test(tc, classify_uint8, 0, NVARIANTS);
+	tcase_add_loop_test(tc, classify_int8_per_channel, 0, NVARIANTS);
 	tcase_add_test(tc, classify_all_dirs);
 	tcase_add_test(tc, grace_hopper_is_military_uniform);
 	suite_add_tcase(s, tc);
 	TCase *td = tcase_create("detect");
 	tcase_set_timeout(td, 900);
-	tcase_add_test(td, detect_ssd_mobilenet_v2);
-	tcase_add_test(td, detect_ssd_mobilenet_v1);
+	tcase_add_loop_test(td, detect_ssd_mobilenet_v2, 0, NVARIANTS);
+	tcase_add_loop_test(td, detect_ssd_mobilenet_v1, 0, NVARIANTS);
 	suite_add_tcase(s, td);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -7,10 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Ops below this many MACs run on the calling thread alone: waking the others would
- * cost more than it saves. */
-#define PARALLEL_MIN_MACS (1u << 16)
-
 struct mnv2_context {
 	const mnv2_model *m;
 	uint8_t *arena;
@@ -227,7 +223,7 @@ static void run_part(void *arg, int part)
 static void run_split(mnv2_context *c, const mnv2_op *op, const void *x, const void *x2,
 		      void *y)
 {
-	int parallel = c->workers && op->macs >= PARALLEL_MIN_MACS;
+	int parallel = c->workers && op->macs >= c->m->parallel_min_macs;
 	job j = { c, op, x, x2, y, parallel ? c->nthreads : 1 };
 	if (parallel)
 		mnv2_workers_run(c->workers, run_part, &j);
@@ -304,7 +300,7 @@ static void run_chain_part(void *arg, int part)
 
 static void run_chain(mnv2_context *c, const mnv2_chain *ch)
 {
-	int parallel = c->workers && ch->macs >= PARALLEL_MIN_MACS;
+	int parallel = c->workers && ch->macs >= c->m->parallel_min_macs;
 	chain_job j = { c, ch, parallel ? c->nthreads : 1 };
 	if (parallel)
 		mnv2_workers_run(c->workers, run_chain_part, &j);

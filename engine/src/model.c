@@ -59,7 +59,9 @@ int mnv2_plan_mode_parse(const char *name, mnv2_plan_mode *out)
 	return -1;
 }
 
-/* Both plans' arenas are measured; the chosen one is planned last and kept. */
+/* Both plans' arenas are measured; the chosen one is planned last and kept. The default
+ * is the fused plan when it needs a smaller arena (it runs as fast or faster: README),
+ * else the layer-by-layer one. */
 static int plan_both(mnv2_model *m, const mnv2_load_options *o, mnv2_error *err)
 {
 	int mode = o ? (int)o->plan : MNV2_PLAN_DEFAULT, rows = o ? o->tile_rows : 0;
@@ -68,11 +70,13 @@ static int plan_both(mnv2_model *m, const mnv2_load_options *o, mnv2_error *err)
 	if (rows < 0 || rows > 4096)
 		return mnv2_fail(err, "%s: %d tile rows requested; 0 (automatic) to 4096 are supported",
 				 m->name, rows);
-	mode = mode == MNV2_PLAN_DEFAULT ? MNV2_PLAN_FUSED : mode;
-	int other = mode == MNV2_PLAN_FUSED ? MNV2_PLAN_LAYERS : MNV2_PLAN_FUSED;
-	if (mnv2_fuse_find(m, rows, err) || mnv2_plan(m, other, err) || mnv2_plan(m, mode, err))
+	if (mnv2_fuse_find(m, rows, err) || mnv2_plan(m, MNV2_PLAN_LAYERS, err) ||
+	    mnv2_plan(m, MNV2_PLAN_FUSED, err))
 		return -1;
-	return 0;
+	if (mode == MNV2_PLAN_DEFAULT)
+		mode = m->plan_arena[MNV2_PLAN_FUSED] < m->plan_arena[MNV2_PLAN_LAYERS] ?
+			       MNV2_PLAN_FUSED : MNV2_PLAN_LAYERS;
+	return mode == MNV2_PLAN_LAYERS ? mnv2_plan(m, MNV2_PLAN_LAYERS, err) : 0;
 }
 
 static mnv2_model *finish_load(mnv2_model *m, const mnv2_load_options *o, mnv2_error *err)
@@ -89,9 +93,15 @@ static mnv2_model *finish_load(mnv2_model *m, const mnv2_load_options *o, mnv2_e
 	return m;
 }
 
+/* Ops below this many MACs run on the calling thread alone: waking the others would
+ * cost more than it saves. */
+#define PARALLEL_MIN_MACS (1u << 16)
+
 static mnv2_model *new_model(const char *name, mnv2_error *err)
 {
 	mnv2_model *m = calloc(1, sizeof *m);
+	if (m)
+		m->parallel_min_macs = PARALLEL_MIN_MACS;
 	if (m && !(m->name = strdup(name ? name : "<buffer>"))) {
 		free(m);
 		m = NULL;

@@ -139,6 +139,7 @@ struct mnv2_model {
 	int plan;                 /* MNV2_PLAN_LAYERS or MNV2_PLAN_FUSED */
 	size_t plan_arena[3];     /* arena bytes of each plan */
 	size_t tile_bytes;        /* largest chain tile region */
+	uint64_t parallel_min_macs; /* ops (chains) below this run on one thread; tests lower it */
 };
 
 /* Error helpers: format into err (may be NULL); always return -1. */

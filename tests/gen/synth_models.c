@@ -542,6 +542,64 @@ static void build_mnv2(sctx *c)
     set_io(c, &in, &x, 1);
 }
 
+/* An inverted residual block: 1x1 expand (t x channels) RELU6, 3x3 depthwise RELU6 of
+ * `stride`, 1x1 linear projection to cout, and the residual ADD (residual first when
+ * res_first, else second) when stride is 1 and the channels match. *expanded: the expanded
+ * tensor (for branches), may be NULL. */
+static sval ir_block(sctx *c, const sval *x, const char *name, int t, int cout, int stride,
+                     int res_first, sval *expanded)
+{
+    char nb[96];
+    sval e, d, p;
+
+    snprintf(nb, sizeof nb, "%s/expand", name);
+    e = conv_layer(c, x, nb, 0, t * x->dims[3], 1, 1, TFW_ACT_RELU6, &T_RELU6);
+    if (expanded)
+        *expanded = e;
+    snprintf(nb, sizeof nb, "%s/depthwise", name);
+    d = conv_layer(c, &e, nb, 1, 0, 3, stride, TFW_ACT_RELU6, &T_RELU6);
+    snprintf(nb, sizeof nb, "%s/project", name);
+    p = conv_layer(c, &d, nb, 0, cout, 1, 1, TFW_ACT_NONE, &T_LINEAR);
+    if (stride != 1 || cout != x->dims[3])
+        return p;
+    snprintf(nb, sizeof nb, "%s/add", name);
+    return res_first ? add_layer(c, x, &p, nb) : add_layer(c, &p, x, nb);
+}
+
+/* Inverted residual blocks on odd map sizes (21 -> 11 -> 6 -> 3): the first layer's chain
+ * (3x3/2 conv, depthwise, projection), stride-1 blocks with the residual ADD either side,
+ * stride-2 blocks, a block whose channels change at stride 1 (no ADD), and a branch reading
+ * an expanded tensor (as SSD heads do): that tensor must stay whole. */
+static void build_ir_odd(sctx *c)
+{
+    const int K = SYNTH_MNV2_CLASSES, R6 = TFW_ACT_RELU6, LIN = TFW_ACT_NONE;
+    int32_t out_dims[2];
+    sval in, x, e, br, outs[2];
+    char nb[32];
+
+    in = input_layer(c, "input", SYNTH_IR_INPUT_SIZE, 1.0f / 128.0f, 128);
+    x = conv_layer(c, &in, "conv0", 0, 8, 3, 2, R6, &T_RELU6);
+    x = conv_layer(c, &x, "block0/depthwise", 1, 0, 3, 1, R6, &T_RELU6);
+    x = conv_layer(c, &x, "block0/project", 0, 6, 1, 1, LIN, &T_LINEAR);
+    x = ir_block(c, &x, "block1", 4, 6, 1, 1, NULL);
+    x = ir_block(c, &x, "block2", 6, 6, 1, 0, NULL);
+    x = ir_block(c, &x, "block3", 6, 10, 2, 0, NULL);
+    x = ir_block(c, &x, "block4", 3, 10, 1, 0, NULL);
+    x = ir_block(c, &x, "block5", 6, 12, 1, 1, NULL);
+    x = ir_block(c, &x, "block6", 6, 16, 2, 1, NULL);
+    x = ir_block(c, &x, "block7", 6, 16, 1, 0, &e);
+    br = conv_layer(c, &e, "branch/head", 0, 4, 1, 1, LIN, &T_BOXES);
+    x = conv_layer(c, &x, "conv_last", 0, 24, 1, 1, R6, &T_RELU6);
+    x = pool_layer(c, &x, "pool", 0);
+    x = conv_layer(c, &x, "logits", 0, K, 1, 1, LIN, &T_LOGITS);
+    out_dims[0] = 1, out_dims[1] = K;
+    snprintf(nb, sizeof nb, "logits/reshape");
+    x = reshape_layer(c, &x, nb, 2, out_dims, out_dims, 0);
+    outs[0] = squash_layer(c, &x, "probs", 1);
+    outs[1] = br;
+    set_io(c, &in, outs, 2);
+}
+
 /* One feature map's box and class heads, each reshaped to [1, H*W*anchors, D]. */
 static void ssd_heads(sctx *c, const sval *f, int map, sval *box, sval *cls)
 {
@@ -591,12 +649,12 @@ static void build_ssdlite(sctx *c)
 int synth_model(enum synth_kind kind, uint32_t seed, FILE *log, uint8_t **out, size_t *len)
 {
     static const char *const names[] = {"synth_mnv2_uint8", "synth_mnv2_int8pc",
-                                        "synth_ssdlite_head"};
+                                        "synth_ssdlite_head", "synth_ir_odd"};
     sctx c;
     char desc[96];
     int i, rc = -1;
 
-    if ((int)kind < 0 || (int)kind > 2 || !out || !len)
+    if ((int)kind < 0 || (int)kind > 3 || !out || !len)
         return -1;
     memset(&c, 0, sizeof c);
     sref_seed(&c.rng, seed * 2654435761u + (uint32_t)kind);
@@ -610,6 +668,8 @@ int synth_model(enum synth_kind kind, uint32_t seed, FILE *log, uint8_t **out, s
                 (unsigned long)seed, BATCH);
     if (kind == SYNTH_SSDLITE_HEAD)
         build_ssdlite(&c);
+    else if (kind == SYNTH_IR_ODD)
+        build_ir_odd(&c);
     else
         build_mnv2(&c);
     snprintf(desc, sizeof desc, "mnv2d %s seed %lu", names[kind], (unsigned long)seed);

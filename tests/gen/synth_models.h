@@ -20,6 +20,10 @@
  *    head, RESHAPE to [1,N,4] / [1,N,5 classes], CONCATENATION on axis 1 (requantising to the
  *    union range), LOGISTIC on the class scores. Outputs: box encodings [1,240,4] and
  *    scores [1,240,5] (scale 1/256, zp 0). No custom operator.
+ *  - synth_ir_odd (synth_model only): uint8 inverted residual blocks on odd map sizes, input
+ *    [1,21,21,3]: the first layer's chain, stride-1 blocks with the residual ADD on either
+ *    side, stride-2 blocks, a stride-1 block without ADD, and a 1x1 branch reading the last
+ *    block's expanded tensor. Outputs: probabilities [1,10] and the branch [1,3,3,4].
  *
  * Each returns 0 and a malloc'd model in *out / *len, or -1 on failure (out of memory). */
 #ifndef SYNTH_MODELS_H
@@ -34,12 +38,13 @@
 #define SYNTH_SSD_INPUT_SIZE 32 /* input is [1, 32, 32, 3] */
 #define SYNTH_SSD_ANCHORS 240   /* 8*8*3 + 4*4*3 */
 #define SYNTH_SSD_CLASSES 5     /* including background */
+#define SYNTH_IR_INPUT_SIZE 21  /* synth_ir_odd: input is [1, 21, 21, 3] */
 
 int synth_mnv2_uint8(uint32_t seed, uint8_t **out, size_t *len);
 int synth_mnv2_int8pc(uint32_t seed, uint8_t **out, size_t *len);
 int synth_ssdlite_head(uint32_t seed, uint8_t **out, size_t *len);
 
-enum synth_kind { SYNTH_MNV2_UINT8, SYNTH_MNV2_INT8PC, SYNTH_SSDLITE_HEAD };
+enum synth_kind { SYNTH_MNV2_UINT8, SYNTH_MNV2_INT8PC, SYNTH_SSDLITE_HEAD, SYNTH_IR_ODD };
 /* As above; when log is not NULL, writes one line per activation tensor with its quantisation
  * and the share of calibration values at the ends of the quantised range. */
 int synth_model(enum synth_kind kind, uint32_t seed, FILE *log, uint8_t **out, size_t *len);

@@ -97,7 +97,7 @@ const char *mnv2_model_label(const mnv2_model *m, size_t i);
  * chains run layer by layer. Both plans give the same bytes. mnv2_model_load() uses
  * MNV2_PLAN_DEFAULT; mnv2_model_load_ex() takes a plan in mnv2_load_options (mnv2/ssd.h). */
 typedef enum mnv2_plan_mode {
-	MNV2_PLAN_DEFAULT = 0,   /* the engine's choice (the fused plan) */
+	MNV2_PLAN_DEFAULT = 0,   /* the fused plan when its arena is smaller, else layers */
 	MNV2_PLAN_LAYERS = 1,
 	MNV2_PLAN_FUSED = 2,
 } mnv2_plan_mode;
