@@ -130,7 +130,8 @@ static int model_load(mnv2d_model *m, const mnv2_model_cfg *c, char *err, size_t
 	if (!(m->name = dup_str(c->name)) || !(m->path = dup_str(c->path)))
 		return fail(err, errlen, "out of memory");
 	mnv2_ssd_options ssd;
-	mnv2_load_options lo = { .ssd = c->ssd.enabled ? ssd_options(&c->ssd, &ssd) : NULL };
+	mnv2_load_options lo = { .ssd = c->ssd.enabled ? ssd_options(&c->ssd, &ssd) : NULL,
+				 .plan = (mnv2_plan_mode)c->plan };
 	if (!(m->model = mnv2_model_load_ex(c->path, &lo, &e)))
 		return fail(err, errlen, "model '%s': %s", c->name, e.msg);
 	if (resolve_kind(m, c, err, errlen) || shapes(m, err, errlen))

@@ -9,7 +9,8 @@
 #define S_OFF(member) offsetof(mnv2_ssd_anchors_cfg, member)
 #define OPEN 1
 
-enum { M_NAME, M_PATH, M_LABELS, M_KIND, M_RESIZE, M_TOPK, M_SCORE, M_MAXDET, M_SSD, M_N };
+enum { M_NAME, M_PATH, M_LABELS, M_KIND, M_RESIZE, M_TOPK, M_SCORE, M_MAXDET, M_SSD, M_PLAN,
+       M_N };
 enum { S_LAYERS, S_MIN, S_MAX, S_RATIOS, S_INTERP, S_REDUCE, S_FMAPS, S_Y, S_X, S_H, S_W,
        S_IOU, S_SCORE, S_MAXDET, S_REGULAR, S_PERCLASS, S_CLASSES, S_LOGITS, S_NOBG, S_N };
 
@@ -40,6 +41,12 @@ static const char *const resize_names[] = { "stretch", "letterbox", "center-crop
 static const int resize_values[] = { 0, 1, 2 };
 static const cfg_enum resize_enum = { resize_names, resize_values,
 	"one of stretch, letterbox, center-crop" };
+
+/* The values of mnv2_plan_mode (mnv2/engine.h). */
+static const char *const plan_names[] = { "default", "layers", "fused", NULL };
+static const int plan_values[] = { 0, 1, 2 };
+static const cfg_enum plan_enum = { plan_names, plan_values,
+	"one of default, layers, fused" };
 
 static const cfg_listspec ratios_list = { S_OFF(num_aspect_ratios), 8 };
 static const cfg_listspec fmaps_list = { S_OFF(num_feature_maps), 8 };
@@ -117,6 +124,7 @@ static const cfg_field model_fields[] = {
 	{ "max_detections", cfg_h_int, M_MAXDET, M_OFF(max_detections), ST_INT, 0, 10000, 0,
 	  NULL },
 	{ "ssd_anchors", h_ssd, M_SSD, 0, ST_INT, 0, 0, 0, NULL },
+	{ "memory_plan", cfg_h_enum, M_PLAN, M_OFF(plan), ST_INT, 0, 0, 0, &plan_enum },
 };
 static const cfg_table model_table = { "a model", model_fields,
 				       sizeof model_fields / sizeof model_fields[0] };

@@ -68,6 +68,7 @@ static void check_default_model(const mnv2_model_cfg *m)
 	ck_assert(m->score_threshold < 0);
 	ck_assert_int_eq(m->max_detections, 0);
 	ck_assert_int_eq(m->ssd.enabled, 0);
+	ck_assert_int_eq(m->plan, 0); /* MNV2_PLAN_DEFAULT */
 }
 
 static void check_default_ssd(const mnv2_ssd_anchors_cfg *s)
@@ -142,6 +143,21 @@ START_TEST(test_thread_budget_auto)
 	ck_assert_int_eq(c.intra_op_threads, 2);
 	ck_assert_int_eq(c.cpu_budget, 1);
 	mnv2_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_memory_plan)
+{
+	static const char *const names[] = { "default", "layers", "fused" };
+	for (int i = 0; i < 3; i++) {
+		mnv2_config c;
+		char err[ERRLEN], yaml[128];
+		snprintf(yaml, sizeof yaml, "models:\n  - {name: a, path: a.tflite, memory_plan: %s}\n",
+			 names[i]);
+		ck_assert_msg(parse(yaml, &c, err) == 0, "%s", err);
+		ck_assert_int_eq(c.models[0].plan, i); /* mnv2_plan_mode's values */
+		mnv2_config_free(&c);
+	}
 }
 END_TEST
 
@@ -463,6 +479,9 @@ static const bad_case bad[] = {
 	{ "models:\n  - {name: a, path: b, resize: letterbx}\n", "2:32",
 	  "expected one of stretch, letterbox, center-crop for 'resize', got 'letterbx' "
 	  "(did you mean 'letterbox'?)" },
+	{ "models:\n  - {name: a, path: b, memory_plan: fuse}\n", "2:37",
+	  "expected one of default, layers, fused for 'memory_plan', got 'fuse' "
+	  "(did you mean 'fused'?)" },
 	{ "models:\n  - {name: a, path: b, kind: segmenter}\n", "2:30",
 	  "expected one of auto, classifier, detector for 'kind', got 'segmenter'" },
 	{ "models:\n  - {name: a, path: b, score_threshold: high}\n", "2:41",
@@ -983,6 +1002,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, test_defaults);
 	tcase_add_test(t, test_minimal);
 	tcase_add_test(t, test_thread_budget_auto);
+	tcase_add_test(t, test_memory_plan);
 	tcase_add_test(t, test_empty_ssd_section);
 	tcase_add_test(t, test_every_key);
 	tcase_add_test(t, test_grouped_keys);

@@ -59,6 +59,7 @@ typedef struct mnv2_model_cfg {
 	float score_threshold;   /* default 0 (classifier), 0.3 (detector) if unset (<0) */
 	int max_detections;      /* default 0 = all the model gives */
 	mnv2_ssd_anchors_cfg ssd;
+	int plan;                /* mnv2_plan_mode: default (0), layers, fused */
 	int line;                /* where it was defined, for messages */
 } mnv2_model_cfg;
 
