@@ -10,7 +10,8 @@
  *    arena tensor, both of the output's shape (no broadcasting).
  * Tensors that are neither graph outputs nor read by other ops then live only in row
  * buffers. Each chain's tile height is the largest whose buffers fit TILE_BUDGET bytes
- * (at least one row), unless the caller fixes it. */
+ * (at least one row; even for stride-1 depthwise), unless the caller fixes it; model.c
+ * then grows the tiles of the chains where the arena does not peak. */
 #include "model.h"
 
 #include <stdlib.h>
@@ -133,13 +134,29 @@ static void size_chain(const mnv2_model *m, mnv2_chain *ch, int tile_rows)
 	ch->row_d = (size_t)dp->out_w * (size_t)dp->out_c;
 	ch->row_p = (size_t)pp->out_w * (size_t)pp->out_c;
 	int rows = tile_rows > 0 ? tile_rows : 1;
-	if (tile_rows <= 0)
+	if (tile_rows <= 0) {
 		while (rows < dp->out_h && layout(ch, dp, rows + 1) <= TILE_BUDGET)
 			rows++;
+		/* the stride-1 depthwise kernels do rows in pairs */
+		if (dp->stride_h == 1 && rows > 2 && rows % 2 && rows < dp->out_h)
+			rows--;
+	}
 	layout(ch, dp, rows < dp->out_h ? rows : dp->out_h);
 	ch->macs = 0;
 	for (int o = ch->first; o <= ch->last; o++)
 		ch->macs += m->ops[o].macs;
+}
+
+int mnv2_fuse_rows(mnv2_model *m, int c, int rows)
+{
+	mnv2_chain *ch = &m->chains[c];
+	const mnv2_conv_params *dp = &m->ops[ch->dw].k.conv;
+	int old = ch->rows;
+	layout(ch, dp, rows < 1 ? 1 : rows < dp->out_h ? rows : dp->out_h);
+	m->tile_bytes = 0;
+	for (int i = 0; i < m->nchains; i++)
+		m->tile_bytes = m->chains[i].bytes > m->tile_bytes ? m->chains[i].bytes : m->tile_bytes;
+	return old;
 }
 
 int mnv2_fuse_find(mnv2_model *m, int tile_rows, mnv2_error *err)

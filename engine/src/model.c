@@ -59,6 +59,34 @@ int mnv2_plan_mode_parse(const char *name, mnv2_plan_mode *out)
 	return -1;
 }
 
+/* Taller tiles cost fewer kernel calls and rebuilt halo rows. With the tile heights the
+ * budget gave, the arena peaks at some chains; every other chain's tiles grow as long as
+ * the fused arena does not, up to TILE_MAX_BYTES of row buffers (doubling, then
+ * bisecting): each intra-op thread beyond the first allocates that much again, and
+ * taller tiles gain little more (bench/README.md). */
+#define TILE_MAX_BYTES ((size_t)128 << 10)
+
+static int grow_tiles(mnv2_model *m, mnv2_error *err)
+{
+	size_t target = m->plan_arena[MNV2_PLAN_FUSED];
+
+	for (int c = 0; c < m->nchains; c++) {
+		int good = m->chains[c].rows, bad = m->ops[m->chains[c].dw].k.conv.out_h + 1;
+		while (good + 1 < bad) {
+			int next = 2 * good < bad ? 2 * good : (good + bad) / 2;
+			mnv2_fuse_rows(m, c, next);
+			if (mnv2_plan(m, MNV2_PLAN_FUSED, err))
+				return -1;
+			if (m->arena_bytes <= target && m->chains[c].bytes <= TILE_MAX_BYTES)
+				good = next;
+			else
+				bad = next;
+		}
+		mnv2_fuse_rows(m, c, good);
+	}
+	return mnv2_plan(m, MNV2_PLAN_FUSED, err);
+}
+
 /* Both plans' arenas are measured; the chosen one is planned last and kept. The default
  * is the fused plan when it needs a smaller arena (it runs as fast or faster: README),
  * else the layer-by-layer one. */
@@ -71,7 +99,7 @@ static int plan_both(mnv2_model *m, const mnv2_load_options *o, mnv2_error *err)
 		return mnv2_fail(err, "%s: %d tile rows requested; 0 (automatic) to 4096 are supported",
 				 m->name, rows);
 	if (mnv2_fuse_find(m, rows, err) || mnv2_plan(m, MNV2_PLAN_LAYERS, err) ||
-	    mnv2_plan(m, MNV2_PLAN_FUSED, err))
+	    mnv2_plan(m, MNV2_PLAN_FUSED, err) || (!rows && grow_tiles(m, err)))
 		return -1;
 	if (mode == MNV2_PLAN_DEFAULT)
 		mode = m->plan_arena[MNV2_PLAN_FUSED] < m->plan_arena[MNV2_PLAN_LAYERS] ?

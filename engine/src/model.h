@@ -155,6 +155,8 @@ void mnv2_chain_run(const mnv2_model *m, const mnv2_chain *ch, uint8_t *arena, u
 		    void *work, int path, int part, int nparts);
 /* Finds the fusable chains and sizes their row buffers (tile_rows 0: by budget). */
 int mnv2_fuse_find(mnv2_model *m, int tile_rows, mnv2_error *err);
+/* Sets chain c's tile height (clamped to 1..its rows), updates tile_bytes; returns the old. */
+int mnv2_fuse_rows(mnv2_model *m, int c, int rows);
 int mnv2_metadata_read(mnv2_model *m, mnv2_error *err);
 struct mnv2_ssd_options;
 int mnv2_ssd_attach(mnv2_model *m, const struct mnv2_ssd_options *o, mnv2_error *err);
