@@ -14,6 +14,7 @@
  * `fuzz_load_replay PATH...` runs the harness once on every file given or found in a
  * given directory, so a seed corpus or saved reproducers can run as a regression test. */
 #include "mnv2/engine.h"
+#include "mnv2/ssd.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,12 +131,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	describe(m);
-	if (mnv2_model_arena_bytes(m) <= FUZZ_MAX_ARENA && mnv2_model_macs(m) <= FUZZ_MAX_MACS &&
-	    bytes_written(m) <= FUZZ_MAX_BYTES_MOVED) {
+	int small = mnv2_model_arena_bytes(m) <= FUZZ_MAX_ARENA &&
+		    mnv2_model_macs(m) <= FUZZ_MAX_MACS && bytes_written(m) <= FUZZ_MAX_BYTES_MOVED;
+	if (small) {
 		run_once(m, 0);
 		run_once(m, 0xff);
 	}
+	int chains = mnv2_model_num_chains(m);
 	mnv2_model_free(m);
+	if (small && chains) { /* the fused plan with one-row tiles, whatever the default */
+		mnv2_load_options o = { .plan = MNV2_PLAN_FUSED, .tile_rows = 1 };
+		err.msg[0] = '\0';
+		if (!(m = mnv2_model_load_buffer_ex(data, size, "fuzz.tflite", 1, &o, &err))) {
+			if (!err.msg[0])
+				abort();
+			return 0;
+		}
+		if (mnv2_model_arena_bytes(m) <= FUZZ_MAX_ARENA)
+			run_once(m, 0x80);
+		mnv2_model_free(m);
+	}
 	return 0;
 }
 
