@@ -134,9 +134,15 @@ static void size_chain(const mnv2_model *m, mnv2_chain *ch, int tile_rows)
 	ch->row_d = (size_t)dp->out_w * (size_t)dp->out_c;
 	ch->row_p = (size_t)pp->out_w * (size_t)pp->out_c;
 	int rows = tile_rows > 0 ? tile_rows : 1;
-	if (tile_rows <= 0) {
-		while (rows < dp->out_h && layout(ch, dp, rows + 1) <= TILE_BUDGET)
-			rows++;
+	if (tile_rows <= 0) { /* the most rows within the budget: bytes grow with rows */
+		int bad = dp->out_h + 1;
+		while (rows + 1 < bad) {
+			int mid = rows + (bad - rows) / 2;
+			if (layout(ch, dp, mid) <= TILE_BUDGET)
+				rows = mid;
+			else
+				bad = mid;
+		}
 		/* the stride-1 depthwise kernels do rows in pairs */
 		if (dp->stride_h == 1 && rows > 2 && rows % 2 && rows < dp->out_h)
 			rows--;

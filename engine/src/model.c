@@ -65,11 +65,14 @@ int mnv2_plan_mode_parse(const char *name, mnv2_plan_mode *out)
  * bisecting): each intra-op thread beyond the first allocates that much again, and
  * taller tiles gain little more (bench/README.md). */
 #define TILE_MAX_BYTES ((size_t)128 << 10)
+#define GROW_MAX_CHAINS 64
+#define GROW_MAX_TENSORS 2048
 
 static int grow_tiles(mnv2_model *m, mnv2_error *err)
 {
 	size_t target = m->plan_arena[MNV2_PLAN_FUSED];
-
+	if (m->nchains > GROW_MAX_CHAINS || m->ntensors > GROW_MAX_TENSORS)
+		return 0; /* each step replans: bounded load time for any file */
 	for (int c = 0; c < m->nchains; c++) {
 		int good = m->chains[c].rows, bad = m->ops[m->chains[c].dw].k.conv.out_h + 1;
 		while (good + 1 < bad) {

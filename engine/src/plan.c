@@ -3,7 +3,12 @@
  * Every activation tensor lives from the op that writes it (graph inputs: before the
  * first op) to the last op that reads it (graph outputs: to the end). Tensors are placed
  * largest first at the lowest 64-byte aligned offset that does not overlap any placed
- * tensor whose lifetime intersects its own (greedy-by-size, as TFLite's planner). */
+ * tensor whose lifetime intersects its own (greedy-by-size, as TFLite's planner).
+ *
+ * The fused plan (mnv2_chain, fuse.c) plans the same way with three changes per chain: the
+ * tensors inside it get no slot, the tensors it reads live until its last op and those it
+ * writes from its first (its ops run interleaved, tile by tile), and its row buffers are
+ * one more slot living from its first op to its last. */
 #include "model.h"
 
 #include <stdlib.h>

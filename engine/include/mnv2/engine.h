@@ -157,7 +157,8 @@ int mnv2_context_set_threads(mnv2_context *c, int n, mnv2_error *err);
 int mnv2_context_threads(const mnv2_context *c);
 
 /* mnv2_context_run(), writing each operator's wall time in nanoseconds to op_ns[i]
- * (mnv2_model_num_ops() entries). Allocates nothing; for profiles, not for production. */
+ * (mnv2_model_num_ops() entries); in the fused plan a chain's time is written to its first
+ * operator and 0 to the others. Allocates nothing; for profiles, not for production. */
 int mnv2_context_run_profiled(mnv2_context *c, double *op_ns, mnv2_error *err);
 
 const char *mnv2_dtype_name(mnv2_dtype t);
