@@ -1,4 +1,5 @@
-/* context — inference state (one arena, intra-op threads) and the op-by-op interpreter. */
+/* context — inference state (one arena, intra-op threads) and the interpreter: op by op, or
+ * in the fused plan each fused chain at once (chain.c), its output rows in one band per thread. */
 #include "model.h"
 #include "kernels/simd.h"
 #include "kernels/workers.h"

@@ -152,7 +152,8 @@ mnv2_kernel_path mnv2_context_kernel_path(const mnv2_context *c);
  * the calling thread and n - 1 threads started here, which stay until the context is freed
  * or the count changes (they sleep while idle). Outputs are byte-identical for every n.
  * 1 (the default) starts none; fails (changing nothing) outside 1..64. Not on the hot path:
- * allocates the threads' workspaces. */
+ * allocates the threads' workspaces (and, in the fused plan, mnv2_model_tile_bytes() of row
+ * buffers for each thread beyond the first). */
 int mnv2_context_set_threads(mnv2_context *c, int n, mnv2_error *err);
 int mnv2_context_threads(const mnv2_context *c);
 
