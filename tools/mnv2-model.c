@@ -395,14 +395,45 @@ static mnv2_context *bench_context(const mnv2_model *m, const cli *a)
 	return c;
 }
 
+/* A copy of every input of c (a run may overwrite its inputs: each timed run gets them
+ * back, outside the timing), or NULL when out of memory. */
+static uint8_t *save_inputs(mnv2_context *c)
+{
+	const mnv2_model *m = mnv2_context_model(c);
+	size_t total = 0, n;
+	for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
+		mnv2_context_input(c, i, &n);
+		total += n;
+	}
+	uint8_t *snap = malloc(total ? total : 1);
+	total = 0;
+	for (int i = 0; snap && i < mnv2_model_num_inputs(m); i++) {
+		memcpy(snap + total, mnv2_context_input(c, i, &n), n);
+		total += n;
+	}
+	return snap;
+}
+
+static void restore_inputs(mnv2_context *c, const uint8_t *snap)
+{
+	const mnv2_model *m = mnv2_context_model(c);
+	size_t n;
+	for (int i = 0; i < mnv2_model_num_inputs(m); i++) {
+		memcpy(mnv2_context_input(c, i, &n), snap, n);
+		snap += n;
+	}
+}
+
 static int bench_runs(mnv2_context *c, const cli *a, int nops, bench_result *r)
 {
 	mnv2_error err;
 	double *lat = calloc((size_t)a->iterations, sizeof *lat);
 	double *op_ns = a->profile ? calloc((size_t)nops + 1, sizeof *op_ns) : NULL;
 	r->op_ms = a->profile ? calloc((size_t)nops + 1, sizeof *r->op_ms) : NULL;
-	int ok = lat && (!a->profile || (op_ns && r->op_ms));
+	uint8_t *snap = save_inputs(c);
+	int ok = lat && snap && (!a->profile || (op_ns && r->op_ms));
 	for (int i = 0; ok && i < a->warmup + a->iterations; i++) {
+		restore_inputs(c, snap);
 		double t0 = now_ms();
 		ok = !(a->profile ? mnv2_context_run_profiled(c, op_ns, &err) : mnv2_context_run(c, &err));
 		double t = now_ms() - t0;
@@ -429,6 +460,7 @@ static int bench_runs(mnv2_context *c, const cli *a, int nops, bench_result *r)
 	}
 	free(lat);
 	free(op_ns);
+	free(snap);
 	return ok ? 0 : -1;
 }
 
@@ -585,14 +617,16 @@ static int cmd_bench_ab(const char *path, const cli *a)
 	bench_result r[2];
 	memset(r, 0, sizeof r);
 	int ok = lat[0] && lat[1];
+	uint8_t *snap[2] = { NULL, NULL };
 	for (int k = 0; ok && k < 2; k++) {
 		if (!(m[k] = mnv2_model_load_ex(path, &lo[k], &err)))
 			fprintf(stderr, "mnv2-model: %s\n", err.msg);
-		ok = (c[k] = ab_context(m[k], a)) != NULL;
+		ok = (c[k] = ab_context(m[k], a)) != NULL && (snap[k] = save_inputs(c[k])) != NULL;
 	}
 	for (int i = 0; ok && i < a->warmup + a->iterations; i++)
 		for (int k = 0; ok && k < 2; k++) {
 			int x = (i + k) % 2; /* alternate which plan goes first */
+			restore_inputs(c[x], snap[x]);
 			double t0 = now_ms();
 			ok = !mnv2_context_run(c[x], &err);
 			if (!ok)
@@ -642,6 +676,7 @@ static int cmd_bench_ab(const char *path, const cli *a)
 		mnv2_context_free(c[k]);
 		mnv2_model_free(m[k]);
 		free(lat[k]);
+		free(snap[k]);
 	}
 	return ok ? 0 : 1;
 }
