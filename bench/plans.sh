@@ -7,7 +7,7 @@
 #
 # usage: bench/plans.sh [extra bench options]
 # env:   BUILD_DIR (default build), MODELS_DIR (default models/data, else ../shared/models),
-#        ROUNDS (default 3), PATHS (default "avxvnni avx2 portable"), THREADS (default "1 2"),
+#        MODELS (default: the four reference models' names), ROUNDS (default 3), PATHS (default "avxvnni avx2 portable"), THREADS (default "1 2"),
 #        ITERATIONS (default 200; portable runs use a tenth)
 # Benchmarks are measurements, not tests: nothing here passes or fails on a time.
 set -euo pipefail
@@ -23,8 +23,8 @@ rounds=${ROUNDS:-3} iters=${ITERATIONS:-200}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for ((r = 1; r <= rounds; r++)); do
-	for m in mobilenet_v2_1.0_224_quant tf2_mobilenet_v2_1.0_224_ptq \
-		mobilenet_ssd_v2_coco_quant_postprocess ssd_mobilenet_v1_1_default_1; do
+	for m in ${MODELS:-mobilenet_v2_1.0_224_quant tf2_mobilenet_v2_1.0_224_ptq \
+		mobilenet_ssd_v2_coco_quant_postprocess ssd_mobilenet_v1_1_default_1}; do
 		f="$dir/$m.tflite"
 		[ -f "$f" ] || { echo "bench/plans.sh: $f missing; skipped" >&2; continue; }
 		for p in ${PATHS:-avxvnni avx2 portable}; do
