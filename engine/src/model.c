@@ -85,6 +85,9 @@ static int grow_tiles(mnv2_model *m, mnv2_error *err)
 			else
 				bad = next;
 		}
+		const mnv2_conv_params *dp = &m->ops[m->chains[c].dw].k.conv;
+		if (dp->stride_h == 1 && good > 2 && good % 2 && good < dp->out_h)
+			good--; /* the stride-1 depthwise kernels do rows in pairs */
 		mnv2_fuse_rows(m, c, good);
 	}
 	return mnv2_plan(m, MNV2_PLAN_FUSED, err);
