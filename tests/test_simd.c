@@ -248,7 +248,22 @@ static void describe_conv(const conv_case *c, int i)
  * when there is none: the fallback must still give the same bytes). */
 static int first_path(void)
 {
-	return mnv2_cpu_path() > MNV2_KPATH_PORTABLE ? MNV2_KPATH_AVX2 : MNV2_KPATH_PORTABLE;
+	return mnv2_kpath_first(mnv2_cpu_path());
+}
+
+/* The paths a model loaded for `model` runs on, in order: portable, then its family's up to
+ * it; -1 after the last. */
+static int next_path(int path, int model)
+{
+	if (path == MNV2_KPATH_PORTABLE)
+		return model == MNV2_KPATH_PORTABLE ? -1 : mnv2_kpath_first(model);
+	return path < model ? path + 1 : -1;
+}
+
+/* The byte (dot-product) GEMM layout is packed exactly for these paths. */
+static int byte_gemm_path(int path)
+{
+	return path == MNV2_KPATH_AVXVNNI || path == MNV2_KPATH_NEONDOT;
 }
 
 static void run_conv_cases(int dw, int kind, int n, uint32_t seed)
@@ -273,7 +288,7 @@ static void run_conv_cases(int dw, int kind, int n, uint32_t seed)
 			      "the %s path took no packed kernel; case: %s",
 			      mnv2_kernel_path_name((mnv2_kernel_path)path), g_case);
 			/* the byte-GEMM layout exactly when its path is asked for */
-			CHECK(dw || (pk->w8 != NULL) == (path >= MNV2_KPATH_AVXVNNI),
+			CHECK(dw || (pk->w8 != NULL) == byte_gemm_path(path),
 			      "byte layout %s for path %s; case: %s", pk->w8 ? "packed" : "missing",
 			      mnv2_kernel_path_name((mnv2_kernel_path)path), g_case);
 			free(pk);
@@ -329,9 +344,12 @@ START_TEST(test_pack_refuses_nonfinite)
 	conv_case c;
 	make_conv(&rng, &c, 0, 1);
 	c.scale[c.p.out_c - 1] = INFINITY;
-	mnv2_conv_packed *pk = (mnv2_conv_packed *)1;
-	ck_assert_int_eq(mnv2_conv_pack(&c.p, 0, MNV2_KPATH_AVX2, c.w, &pk), 0);
-	ck_assert_ptr_null(pk);
+	/* packing is plain C: every path's packer can be asked on any host */
+	for (int path = MNV2_KPATH_AVX2; path <= MNV2_KPATH_NEONDOT; path++) {
+		mnv2_conv_packed *pk = (mnv2_conv_packed *)1;
+		ck_assert_int_eq(mnv2_conv_pack(&c.p, 0, path, c.w, &pk), 0);
+		ck_assert_ptr_null(pk);
+	}
 	describe_conv(&c, 0);
 	check_conv(&c, mnv2_cpu_path(), 1);
 	free_conv(&c);
@@ -617,7 +635,8 @@ END_TEST
 static void compare_threads(const mnv2_model *m, int threads, uint32_t seed)
 {
 	mnv2_error err;
-	for (int path = MNV2_KPATH_PORTABLE; path <= (int)mnv2_model_kernel_path(m); path++) {
+	int mpath = (int)mnv2_model_kernel_path(m);
+	for (int path = MNV2_KPATH_PORTABLE; path >= 0; path = next_path(path, mpath)) {
 		mnv2_context *one = mnv2_context_create(m, &err), *many = mnv2_context_create(m, &err);
 		CHECK(one && many, "%s", err.msg);
 		CHECK(mnv2_context_set_kernel_path(one, (mnv2_kernel_path)path, &err) == 0 &&
@@ -732,6 +751,15 @@ END_TEST
 START_TEST(test_path_api)
 {
 	mnv2_kernel_path kp;
+	/* MNV2_TEST_EXPECT_PATH (set by scripts/run-tests.sh where the CPU is known, e.g. qemu's
+	 * "max" CPU): the path this CPU must choose, so that a broken feature check cannot
+	 * leave every comparison on the portable path unnoticed */
+	const char *want = getenv("MNV2_TEST_EXPECT_PATH");
+	if (want && *want) {
+		ck_assert_msg(mnv2_kernel_path_parse(want, &kp) == 0, "MNV2_TEST_EXPECT_PATH=%s", want);
+		ck_assert_msg(mnv2_cpu_path() == (int)kp, "this CPU chose path %s, expected %s",
+			      mnv2_kernel_path_name((mnv2_kernel_path)mnv2_cpu_path()), want);
+	}
 	ck_assert_str_eq(mnv2_kernel_path_name(MNV2_PATH_PORTABLE), "portable");
 	ck_assert_str_eq(mnv2_kernel_path_name(MNV2_PATH_AVX2), "avx2");
 	ck_assert_int_eq(mnv2_kernel_path_parse("avx2", &kp), 0);
@@ -741,7 +769,14 @@ START_TEST(test_path_api)
 	ck_assert_str_eq(mnv2_kernel_path_name(MNV2_PATH_AVXVNNI), "avxvnni");
 	ck_assert_int_eq(mnv2_kernel_path_parse("avxvnni", &kp), 0);
 	ck_assert_int_eq(kp, MNV2_PATH_AVXVNNI);
-	ck_assert_int_eq(mnv2_kernel_path_parse("neon", &kp), -1);
+	ck_assert_str_eq(mnv2_kernel_path_name(MNV2_PATH_NEON), "neon");
+	ck_assert_int_eq(mnv2_kernel_path_parse("neon", &kp), 0);
+	ck_assert_int_eq(kp, MNV2_PATH_NEON);
+	ck_assert_str_eq(mnv2_kernel_path_name(MNV2_PATH_NEONDOT), "neondot");
+	ck_assert_int_eq(mnv2_kernel_path_parse("neondot", &kp), 0);
+	ck_assert_int_eq(kp, MNV2_PATH_NEONDOT);
+	ck_assert_int_eq(mnv2_kernel_path_parse("sse4", &kp), -1);
+	ck_assert_int_eq(mnv2_kernel_path_parse("", &kp), -1);
 
 	uint8_t *buf;
 	size_t len;
@@ -756,8 +791,19 @@ START_TEST(test_path_api)
 	ck_assert_msg(strstr(err.msg, "not available") != NULL, "%s", err.msg);
 	ck_assert_int_eq(mnv2_context_set_kernel_path(c, (mnv2_kernel_path)-1, &err), -1);
 	ck_assert_int_eq(mnv2_context_kernel_path(c), mnv2_model_kernel_path(m));
-	if (mnv2_model_kernel_path(m) < MNV2_PATH_AVXVNNI)
-		ck_assert_int_eq(mnv2_context_set_kernel_path(c, MNV2_PATH_AVXVNNI, &err), -1);
+	/* a SIMD path is available when it is of the model's architecture, no newer */
+	int mp = (int)mnv2_model_kernel_path(m);
+	int m_x86 = mp == MNV2_PATH_AVX2 || mp == MNV2_PATH_AVXVNNI;
+	int m_arm = mp == MNV2_PATH_NEON || mp == MNV2_PATH_NEONDOT;
+	for (int q = MNV2_PATH_AVX2; q <= MNV2_PATH_NEONDOT; q++) {
+		int q_x86 = q == MNV2_PATH_AVX2 || q == MNV2_PATH_AVXVNNI;
+		int ok = q <= mp && (q_x86 ? m_x86 : m_arm);
+		ck_assert_msg(mnv2_context_set_kernel_path(c, (mnv2_kernel_path)q, &err) == (ok ? 0 : -1),
+			      "path %s on a model loaded for %s", mnv2_kernel_path_name((mnv2_kernel_path)q),
+			      mnv2_kernel_path_name((mnv2_kernel_path)mp));
+		ck_assert_int_eq(mnv2_context_kernel_path(c), ok ? q : mp);
+		ck_assert_int_eq(mnv2_context_set_kernel_path(c, (mnv2_kernel_path)mp, &err), 0);
+	}
 	if (mnv2_model_kernel_path(m) == MNV2_PATH_PORTABLE) {
 		ck_assert_int_eq(mnv2_context_set_kernel_path(c, MNV2_PATH_AVX2, &err), -1);
 	} else {

@@ -97,7 +97,7 @@ int mnv2_context_threads(const mnv2_context *c) { return c->nthreads; }
 
 int mnv2_context_set_kernel_path(mnv2_context *c, mnv2_kernel_path p, mnv2_error *err)
 {
-	if ((int)p < MNV2_PATH_PORTABLE || (int)p > c->m->kpath)
+	if (!mnv2_kpath_allowed((int)p, c->m->kpath))
 		return mnv2_fail(err, "%s: kernel path '%s' is not available (this model runs '%s')",
 				 c->m->name, mnv2_kernel_path_name(p),
 				 mnv2_kernel_path_name((mnv2_kernel_path)c->m->kpath));

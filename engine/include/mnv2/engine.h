@@ -130,21 +130,26 @@ const mnv2_model *mnv2_context_model(const mnv2_context *c);
 /* Kernel paths. The portable C kernels are the reference; every SIMD path gives exactly
  * the same bytes. A model picks the fastest path the CPU supports when it loads (and packs
  * its weights for it); each context starts on that path and may be restricted to an
- * older one, e.g. to compare paths in tests or benchmarks. */
+ * older one of the same architecture, or to the portable path, e.g. to compare paths in
+ * tests or benchmarks. */
 typedef enum mnv2_kernel_path {
 	MNV2_PATH_PORTABLE = 0,
 	MNV2_PATH_AVX2 = 1,      /* x86-64 with AVX2 */
 	MNV2_PATH_AVXVNNI = 2,   /* x86-64 with AVX2 and AVX-VNNI (byte dot products) */
+	MNV2_PATH_NEON = 3,      /* aarch64 (Advanced SIMD) */
+	MNV2_PATH_NEONDOT = 4,   /* aarch64 with the dot-product extension (asimddp, sdot) */
 } mnv2_kernel_path;
-/* "portable", "avx2", "avxvnni". Paths are ordered: each newer one needs the CPU features
- * of the older ones. */
+/* "portable", "avx2", "avxvnni", "neon", "neondot". Within an architecture paths are
+ * ordered: each newer one needs the CPU features of the older ones (avx2 < avxvnni,
+ * neon < neondot). */
 const char *mnv2_kernel_path_name(mnv2_kernel_path p);
 /* Parses a name given by mnv2_kernel_path_name(); -1 when unknown. */
 int mnv2_kernel_path_parse(const char *name, mnv2_kernel_path *out);
 mnv2_kernel_path mnv2_model_kernel_path(const mnv2_model *m);
 /* Bytes a context allocates beside the arena for the SIMD kernels' per-thread buffers. */
 size_t mnv2_model_workspace_bytes(const mnv2_model *m);
-/* Fails (and changes nothing) when `p` is newer than the model's path. */
+/* Fails (and changes nothing) when `p` is newer than the model's path or of another
+ * architecture. */
 int mnv2_context_set_kernel_path(mnv2_context *c, mnv2_kernel_path p, mnv2_error *err);
 mnv2_kernel_path mnv2_context_kernel_path(const mnv2_context *c);
 

@@ -46,13 +46,14 @@ static int32_t wval(const mnv2_conv_params *p, const void *w, size_t i)
 	return mnv2_ld(w, i, p->is_signed) - p->w_zp;
 }
 
-/* The AVX-VNNI layout: [panel][kquad][8 channels][4] bytes of w - o, and bias8. */
+/* The byte layout: [panel][kquad][8 channels][4] bytes of w - o, and bias8 for inputs
+ * u = x + xoff (AVX-VNNI: xoff = 128 for int8 inputs; NEON: xoff = -128 for uint8). */
 static void pack_gemm_vnni(const mnv2_conv_params *p, const void *w, mnv2_conv_packed *pk,
-			   int8_t *w8, int32_t *bias8)
+			   int8_t *w8, int32_t *bias8, int32_t xoff)
 {
 	size_t k = (size_t)pk->k;
 	int32_t o = p->is_signed ? 0 : 128;
-	uint32_t xshift = p->is_signed ? 128 : 0;
+	uint32_t xshift = (uint32_t)xoff;
 	for (int oc = 0; oc < p->out_c; oc++) {
 		size_t panel = (size_t)oc / MNV2_GEMM_NR, j = (size_t)oc % MNV2_GEMM_NR;
 		int8_t *dst = w8 + panel * (size_t)pk->kquads * MNV2_GEMM_NR * 4 + j * 4;
@@ -66,7 +67,7 @@ static void pack_gemm_vnni(const mnv2_conv_params *p, const void *w, mnv2_conv_p
 		bias8[oc] = (int32_t)(b - ((uint32_t)p->in_zp + xshift) * sum);
 	}
 	pk->zfactor = o - p->w_zp;
-	pk->xflip = p->is_signed ? 0x80 : 0;
+	pk->xflip = xoff ? 0x80 : 0;
 	pk->w8 = w8;
 	pk->bias8 = bias8;
 }
@@ -119,7 +120,8 @@ static mnv2_conv_packed *pack_gemm(const mnv2_conv_params *p, const void *w, int
 	if (vnni) {
 		size_t a8 = (size_t)MNV2_GEMM_MR * (size_t)pk->astride8;
 		pk->work_bytes = a8 > pk->work_bytes ? a8 : pk->work_bytes;
-		pack_gemm_vnni(p, w, pk, (int8_t *)(void *)arr[3], (int32_t *)(void *)arr[4]);
+		pack_gemm_vnni(p, w, pk, (int8_t *)(void *)arr[3], (int32_t *)(void *)arr[4],
+			       p->is_signed ? 128 : 0);
 	}
 	return pk;
 }
@@ -184,23 +186,110 @@ static mnv2_conv_packed *pack_dw3(const mnv2_conv_params *p, const void *w)
 	return pk;
 }
 
+/* NGEMM: [panel][k8][8 channels] int16 of w - w_zp (zero beyond out_c and k), the bias
+ * corrected by -x_zp sum (w - w_zp); with the dot-product path also the byte layout
+ * (kquads rounded up to whole 16-byte steps) for u = x - 128 [uint8]. */
+static mnv2_conv_packed *pack_ngemm(const mnv2_conv_params *p, const void *w, int path)
+{
+	size_t k = (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
+	size_t k8 = (k + 7) / 8 * 8, k16 = (k + 15) / 16 * 16;
+	int npanels = (p->out_c + MNV2_GEMM_NR - 1) / MNV2_GEMM_NR, dot = path >= MNV2_KPATH_NEONDOT;
+	size_t nch = (size_t)npanels * MNV2_GEMM_NR;
+	size_t sizes[5] = { nch * k8 * sizeof(int16_t), nch * sizeof(int32_t), nch * sizeof(float),
+			    dot ? nch * k16 : 0, dot ? nch * sizeof(int32_t) : 0 };
+	uint8_t *arr[5];
+	mnv2_conv_packed *pk = alloc_packed(sizes, 5, arr);
+	if (!pk)
+		return NULL;
+	int16_t *pw = (int16_t *)(void *)arr[0];
+	int32_t *bias = (int32_t *)(void *)arr[1];
+	float *scale = (float *)(void *)arr[2];
+	for (int oc = 0; oc < p->out_c; oc++) {
+		size_t panel = (size_t)oc / MNV2_GEMM_NR, j = (size_t)oc % MNV2_GEMM_NR;
+		int16_t *dst = pw + panel * k8 * MNV2_GEMM_NR + j;
+		uint32_t sum = 0;
+		for (size_t i = 0; i < k; i++) {
+			int32_t v = wval(p, w, (size_t)oc * k + i);
+			dst[i * MNV2_GEMM_NR] = (int16_t)v;
+			sum += (uint32_t)v;
+		}
+		uint32_t b = p->bias ? (uint32_t)p->bias[oc] : 0;
+		bias[oc] = (int32_t)(b - (uint32_t)p->in_zp * sum);
+		scale[oc] = p->scale[oc];
+	}
+	pk->kind = MNV2_PACK_NGEMM;
+	pk->k = (int)k;
+	pk->k8 = (int)k8;
+	pk->kquads = (int)(k16 / 4);
+	pk->astride8 = (int)k16;
+	pk->direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+		     p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h &&
+		     p->out_w == p->in_w;
+	pk->npanels = npanels;
+	pk->w = pw;
+	pk->bias = bias;
+	pk->scale = scale;
+	pk->work_bytes = (size_t)MNV2_GEMM_MR * k16;
+	if (dot)
+		pack_gemm_vnni(p, w, pk, (int8_t *)(void *)arr[3], (int32_t *)(void *)arr[4],
+			       p->is_signed ? 0 : -128);
+	return pk;
+}
+
+/* NDW3: per 16-channel block, 9 taps x 16 int16 of w - w_zp (zero beyond c); bias
+ * (corrected by -x_zp sum (w - w_zp)) and scale per padded channel, in channel order. */
+static mnv2_conv_packed *pack_ndw3(const mnv2_conv_params *p, const void *w)
+{
+	int c = p->out_c, nb = (c + MNV2_DW_BLOCK - 1) / MNV2_DW_BLOCK;
+	size_t nch = (size_t)nb * MNV2_DW_BLOCK;
+	size_t sizes[3] = { nch * 9 * sizeof(int16_t), nch * sizeof(int32_t), nch * sizeof(float) };
+	uint8_t *arr[3];
+	mnv2_conv_packed *pk = alloc_packed(sizes, 3, arr);
+	if (!pk)
+		return NULL;
+	int16_t *pw = (int16_t *)(void *)arr[0];
+	int32_t *bias = (int32_t *)(void *)arr[1];
+	float *scale = (float *)(void *)arr[2];
+	for (int ch = 0; ch < c; ch++) {
+		size_t b = (size_t)ch / MNV2_DW_BLOCK, j = (size_t)ch % MNV2_DW_BLOCK;
+		uint32_t sum = 0;
+		for (size_t t = 0; t < 9; t++) {
+			int32_t v = wval(p, w, t * (size_t)c + (size_t)ch);
+			pw[(b * 9 + t) * MNV2_DW_BLOCK + j] = (int16_t)v;
+			sum += (uint32_t)v;
+		}
+		uint32_t bv = p->bias ? (uint32_t)p->bias[ch] : 0;
+		bias[ch] = (int32_t)(bv - (uint32_t)p->in_zp * sum);
+		scale[ch] = p->scale[ch];
+	}
+	pk->kind = MNV2_PACK_NDW3;
+	pk->npanels = nb;
+	pk->w = pw;
+	pk->bias = bias;
+	pk->scale = scale;
+	pk->work_bytes = 0;
+	return pk;
+}
+
 int mnv2_conv_pack(const mnv2_conv_params *p, int depthwise, int path, const void *w,
 		   mnv2_conv_packed **out)
 {
 	*out = NULL;
-	if (path < MNV2_KPATH_AVX2 || p->out_c < 1 || !scales_finite(p))
+	int neon = mnv2_kpath_neon(path);
+	if (!(neon || mnv2_kpath_x86(path)) || p->out_c < 1 || !scales_finite(p))
 		return 0;
-	/* packed weights take up to three times the file's bytes: bounded */
+	/* packed weights take up to three times the file's bytes (plus k's rounding): bounded */
 	uint64_t k = (uint64_t)p->k_h * (uint64_t)p->k_w * (uint64_t)p->in_c;
-	uint64_t bytes = ((uint64_t)p->out_c + 16) * (depthwise ? 24 : k + 4) * 3 + 4096;
+	uint64_t bytes = ((uint64_t)p->out_c + 16) * (depthwise ? 24 : k + 16) * 3 + 4096;
 	if (k < 1 || k > MNV2_PACK_MAX_K || bytes > MNV2_PACK_MAX_BYTES)
 		return 0;
+	int dw3 = depthwise && p->depth_mult == 1 && p->in_c == p->out_c && p->k_h == 3 &&
+		  p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 &&
+		  (uint64_t)p->out_w * (uint64_t)p->stride_w <= MNV2_DW_MAX_COLS;
 	if (!depthwise)
-		*out = pack_gemm(p, w, path);
-	else if (p->depth_mult == 1 && p->in_c == p->out_c && p->k_h == 3 && p->k_w == 3 &&
-		 p->dil_h == 1 && p->dil_w == 1 &&
-		 (uint64_t)p->out_w * (uint64_t)p->stride_w <= MNV2_DW_MAX_COLS)
-		*out = pack_dw3(p, w);
+		*out = neon ? pack_ngemm(p, w, path) : pack_gemm(p, w, path);
+	else if (dw3)
+		*out = neon ? pack_ndw3(p, w) : pack_dw3(p, w);
 	else
 		return 0;
 	return *out ? 0 : -1;

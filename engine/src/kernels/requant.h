@@ -5,6 +5,7 @@
 #define MNV2_REQUANT_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 static inline int32_t mnv2_requant_fp32(int32_t acc, float scale, int32_t zp, int32_t qmin,

@@ -21,7 +21,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { MNV2_KPATH_PORTABLE = 0, MNV2_KPATH_AVX2 = 1, MNV2_KPATH_AVXVNNI = 2 };
+enum {
+	MNV2_KPATH_PORTABLE = 0,
+	MNV2_KPATH_AVX2 = 1,
+	MNV2_KPATH_AVXVNNI = 2,
+	MNV2_KPATH_NEON = 3,
+	MNV2_KPATH_NEONDOT = 4,
+};
+
+/* Paths come in families of one architecture (x86-64: avx2 < avxvnni; aarch64:
+ * neon < neondot), each path needing the features of the older ones of its family. */
+static inline int mnv2_kpath_x86(int path)
+{
+	return path == MNV2_KPATH_AVX2 || path == MNV2_KPATH_AVXVNNI;
+}
+static inline int mnv2_kpath_neon(int path)
+{
+	return path == MNV2_KPATH_NEON || path == MNV2_KPATH_NEONDOT;
+}
+/* The oldest SIMD path of `path`'s family (the portable path for the portable path). */
+static inline int mnv2_kpath_first(int path)
+{
+	return mnv2_kpath_x86(path) ? MNV2_KPATH_AVX2
+	       : mnv2_kpath_neon(path) ? MNV2_KPATH_NEON
+				       : MNV2_KPATH_PORTABLE;
+}
+/* Whether a model loaded for path `model` can run on `path`: the portable path, or a path
+ * of its family no newer than it. */
+static inline int mnv2_kpath_allowed(int path, int model)
+{
+	return path == MNV2_KPATH_PORTABLE ||
+	       (path >= mnv2_kpath_first(model) && path <= model &&
+		mnv2_kpath_first(path) == mnv2_kpath_first(model));
+}
 
 /* Rows of the GEMM micro-kernel (output pixels per block) and channels per weight panel. */
 #define MNV2_GEMM_MR 4
@@ -33,7 +65,13 @@ enum { MNV2_KPATH_PORTABLE = 0, MNV2_KPATH_AVX2 = 1, MNV2_KPATH_AVXVNNI = 2 };
 #define MNV2_PACK_MAX_K (1 << 16)
 #define MNV2_PACK_MAX_BYTES ((size_t)256 << 20)
 
-typedef enum mnv2_pack_kind { MNV2_PACK_GEMM = 1, MNV2_PACK_DW3 = 2 } mnv2_pack_kind;
+/* GEMM, DW3: the AVX2 layouts (with the AVX-VNNI one); NGEMM, NDW3: the NEON ones. */
+typedef enum mnv2_pack_kind {
+	MNV2_PACK_GEMM = 1,
+	MNV2_PACK_DW3 = 2,
+	MNV2_PACK_NGEMM = 3,
+	MNV2_PACK_NDW3 = 4,
+} mnv2_pack_kind;
 
 /* One allocation: this header, then the arrays it points to (64-byte aligned). */
 typedef struct mnv2_conv_packed {
@@ -48,17 +86,23 @@ typedef struct mnv2_conv_packed {
 	const int32_t *bias; /* corrected bias, per padded channel (DW3: permuted) */
 	const float *scale;  /* per padded channel (DW3: permuted) */
 	/* GEMM for AVX-VNNI (packed when the path is available; NULL otherwise): */
-	int kquads;          /* (k + 3) / 4 */
+	int kquads;          /* (k + 3) / 4; NGEMM: rounded up to a multiple of 4 */
 	int astride8;        /* bytes between rows of the u8 A block (>= 4 kquads + 32) */
 	int32_t zfactor;     /* o - w_zp, times the row sum of u */
-	uint8_t xflip;       /* u = x ^ xflip: 0x80 for int8 inputs */
+	uint8_t xflip;       /* u = x ^ xflip: 0x80 for int8 inputs (NGEMM: uint8 inputs) */
 	const int8_t *w8;    /* [panel][kquad][8 channels][4] of w - o */
-	const int32_t *bias8; /* bias - (x_zp + 128 [int8]) sum (w - w_zp), per padded channel */
+	const int32_t *bias8; /* bias - (x_zp + xoff) sum (w - w_zp), per padded channel, where
+			       * u = x + xoff: xoff = 128 [int8] (AVX-VNNI), -128 [uint8] (NEON) */
+	/* NGEMM: w is [panel][k8][8 channels] int16 of w - w_zp, k8 = k rounded up to 8;
+	 * A rows (im2col) are bytes, astride8 = k rounded up to 16. NDW3: w is [block][9 taps]
+	 * [16 channels] int16 of w - w_zp; bias and scale in channel order. */
+	int k8;
 	size_t work_bytes;   /* per-thread workspace the kernel needs */
 	size_t bytes;        /* size of the allocation */
 } mnv2_conv_packed;
 
-/* Fastest path this CPU (and this build) supports: cpuid on x86-64. */
+/* Fastest path this CPU (and this build) supports: cpuid on x86-64, the auxiliary
+ * vector's hwcaps on aarch64. */
 int mnv2_cpu_path(void);
 
 /* Packs weights for `path` (depthwise = 1 for DEPTHWISE_CONV_2D). *out = NULL when the
@@ -108,6 +152,23 @@ void mnv2_dw3_avxvnni(const mnv2_conv_params *p, const mnv2_conv_packed *pk, con
 void mnv2_add_avx2(const mnv2_add_params *p, const void *a, const void *b, void *out,
 		   size_t i0, size_t i1);
 void mnv2_pool_avx2(const mnv2_pool_params *p, int is_max, const void *in, void *out, int y0,
+		    int y1);
+
+
+/* NEON kernels (aarch64 only): the same contracts on the NGEMM and NDW3 layouts. The
+ * vdotq_s32 GEMM (-march=armv8.2-a+dotprod) computes sum u w8 as the AVX-VNNI one, with
+ * u = x - 128 for uint8 inputs (signed x signed bytes). */
+void mnv2_gemm_conv_neon(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
+			 const void *in, void *out, void *work, size_t px0, size_t px1, int pn0,
+			 int pn1);
+void mnv2_gemm_conv_neondot(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
+			    const void *in, void *out, void *work, size_t px0, size_t px1,
+			    int pn0, int pn1);
+void mnv2_dw3_neon(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const void *in,
+		   void *out, int y0, int y1, int b0, int b1);
+void mnv2_add_neon(const mnv2_add_params *p, const void *a, const void *b, void *out,
+		   size_t i0, size_t i1);
+void mnv2_pool_neon(const mnv2_pool_params *p, int is_max, const void *in, void *out, int y0,
 		    int y1);
 
 #endif
