@@ -67,6 +67,12 @@ if [ "$arch" = x86_64 ]; then
 		vnni=1
 		common+=(-DMNV2_HAVE_AVXVNNI=1)
 	fi
+elif [ "$arch" = aarch64 ]; then
+	# NEON kernels, and the dot-product GEMM when the compiler knows it (engine/meson.build)
+	common+=(-DMNV2_HAVE_NEON=1)
+	if echo 'int x;' | "$cc" -march=armv8.2-a+dotprod -x c -c - -o /dev/null 2>/dev/null; then
+		common+=(-DMNV2_HAVE_NEONDOT=1)
+	fi
 fi
 
 # An object is rebuilt when its source, or any header of the tree, is newer than it.
@@ -89,6 +95,10 @@ compile() {
 		*_avx2.c) [ "$arch" = x86_64 ] || continue; isa=(-mavx2) ;;
 		*_vnni.c) [ "$vnni" = 1 ] || continue; isa=(-mavx2 -mavxvnni) ;;
 		*_neon.c) [ "$arch" = aarch64 ] || continue ;;
+		*_neondot.c)
+			[ "$arch" = aarch64 ] && [[ " ${common[*]} " == *" -DMNV2_HAVE_NEONDOT=1 "* ]] ||
+				continue
+			isa=(-march=armv8.2-a+dotprod) ;;
 		esac
 		rel=${src#"$root"/}
 		obj="$out/obj/$tag/$(echo "$rel" | tr / _ | sed 's/\.c$/.o/')"

@@ -16,6 +16,11 @@ PACKAGES=(
 	systemd util-linux man-db
 	# scripts/run-tests.sh runs the daemon tests once under memcheck
 	valgrind
+	# the aarch64 cross build of the engine and its tests under qemu-user
+	# (cross/aarch64-linux-gnu.ini); Check for arm64 comes from the arm64 multiarch, added
+	# below, and brings the arm64 C library the tests run with
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+	check:arm64
 )
 
 missing=()
@@ -30,5 +35,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# arm64 packages (check:arm64) need the arm64 multiarch: added once, before the update
+if [[ " ${missing[*]} " == *":arm64 "* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

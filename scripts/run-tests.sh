@@ -4,6 +4,10 @@
 #  2. clang build with -Werror under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (any UB aborts), the same tests;
 #  3. the model fetch script's offline tests;
+#  3b. the engine cross-built for aarch64 (cross/aarch64-linux-gnu.ini, gcc -Werror) and
+#     its tests under qemu-aarch64 -cpu max: both NEON paths against the portable kernels,
+#     LiteRT's golden outputs on the neondot path (all four models) and on the neon path
+#     (the classifiers); skipped only when the cross compiler or qemu-aarch64 is missing;
 #  4. every libFuzzer harness for MNV2_FUZZ_SECONDS (default 60) seconds, two at a time
 #     (scripts/fuzz.sh; each target counts as a test);
 #  5. the daemon integration tests (daemon, zerocopy) once more with every mnv2d under
@@ -59,6 +63,36 @@ failed=$((failed + $(echo "$line" | awk '{print $3}')))
 
 step_start() { echo "== $*"; step_t0=$SECONDS; }
 step_end() { echo "   ($((SECONDS - step_t0)) s)"; }
+
+# 3b. aarch64: the engine and its tests only (-Dengine_only=true), run by meson through the
+# cross file's exe_wrapper (qemu-aarch64 -cpu max: its CPU has asimddp, so the CPU's path
+# must be neondot — MNV2_TEST_EXPECT_PATH makes test_simd check that).
+step_start "aarch64 cross build + engine tests under qemu-aarch64 (build-aarch64)"
+a64=build-aarch64
+if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
+	echo "aarch64-linux-gnu-gcc or qemu-aarch64 is missing (scripts/install-deps.sh installs" \
+		"them): aarch64 build and tests skipped"
+	skipped=$((skipped + 1))
+elif ! { [ -d "$a64" ] || meson setup "$a64" --cross-file cross/aarch64-linux-gnu.ini \
+	-Dengine_only=true -Dwerror=true >"/tmp/mnv2-$a64-setup.$$.log" 2>&1; } ||
+	! ninja -C "$a64" >"$a64/ninja-output.log" 2>&1; then
+	tail -40 "/tmp/mnv2-$a64-setup.$$.log" "$a64/ninja-output.log" 2>/dev/null
+	echo "$a64: build failed"
+	failed=$((failed + 1))
+else
+	# whole-model comparisons on one real model (inference under qemu is ~50x slower); every
+	# operator of the four is still compared alone, and golden runs all four
+	MNV2_TEST_EXPECT_PATH=neondot MNV2_TEST_REAL_MODELS=mobilenet_v2_1.0_224_quant \
+		meson test -C "$a64" --print-errorlogs --num-processes 2 2>&1 |
+		tee "$a64/test-summary.log" | grep -vE '^(Full log|$)'
+	tally "$a64/test-summary.log"
+	echo "-- golden outputs again on the neon path (classifiers)"
+	MNV2_TEST_PATH=neon MNV2_GOLDEN_SKIP_DETECT=1 meson test -C "$a64" golden --print-errorlogs \
+		2>&1 | tee "$a64/test-golden-neon.log" | grep -E '^ *[0-9]+/[0-9]+ '
+	tally "$a64/test-golden-neon.log"
+fi
+rm -f "/tmp/mnv2-$a64-setup.$$.log"
+step_end
 
 # 4. Fuzzing: each harness present is one test.
 fuzz_secs=${MNV2_FUZZ_SECONDS:-60}

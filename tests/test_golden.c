@@ -6,7 +6,13 @@
  * directory, so any input added there is checked the same way. Exits 77 (skip) with a
  * message when ../shared is absent. Every model runs in several variants (loop tests): the
  * default plan, the layer-by-layer plan, and the fused plan with small tiles on 2 and 3
- * intra-op threads. */
+ * intra-op threads.
+ *
+ * The models run on the fastest kernel path of this CPU, or on the path named by
+ * MNV2_TEST_PATH (portable, avx2, avxvnni, neon, neondot; the test fails when the model
+ * cannot run it). MNV2_GOLDEN_VARIANTS=0,3 runs only those variants (indices into
+ * variants[]) and MNV2_GOLDEN_SKIP_DETECT=1 leaves the detectors out: scripts/run-tests.sh
+ * uses them under qemu, where every inference is slow. */
 #include "mnv2/engine.h"
 #include "mnv2/ssd.h"
 #include "test_util.h"
@@ -41,12 +47,38 @@ static mnv2_model *load_variant(const char *path, int v, mnv2_error *err)
 	return m;
 }
 
+/* Whether MNV2_GOLDEN_VARIANTS (a comma-separated list of indices; unset: all) names v. */
+static int variant_wanted(int v)
+{
+	const char *list = getenv("MNV2_GOLDEN_VARIANTS");
+	if (!list || !*list)
+		return 1;
+	for (const char *p = list; *p;) {
+		char *end;
+		long i = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (i == v)
+			return 1;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* A context of m for variant v, on MNV2_TEST_PATH's kernel path if set. */
 static mnv2_context *context_variant(const mnv2_model *m, int v)
 {
 	mnv2_error err;
 	mnv2_context *c = mnv2_context_create(m, &err);
 	ck_assert_msg(c != NULL, "%s", err.msg);
 	ck_assert_msg(mnv2_context_set_threads(c, variants[v].threads, &err) == 0, "%s", err.msg);
+	const char *name = getenv("MNV2_TEST_PATH");
+	if (name && *name) {
+		mnv2_kernel_path kp;
+		ck_assert_msg(mnv2_kernel_path_parse(name, &kp) == 0, "MNV2_TEST_PATH=%s: unknown path",
+			      name);
+		ck_assert_msg(mnv2_context_set_kernel_path(c, kp, &err) == 0, "%s", err.msg);
+	}
 	return c;
 }
 
@@ -117,12 +149,16 @@ static int check_model_dir(const char *model, int v)
 
 START_TEST(classify_uint8)
 {
+	if (!variant_wanted(_i))
+		return;
 	ck_assert_int_ge(check_model_dir("mobilenet_v2_1.0_224_quant", _i), 1);
 }
 END_TEST
 
 START_TEST(classify_int8_per_channel)
 {
+	if (!variant_wanted(_i))
+		return;
 	ck_assert_int_ge(check_model_dir("tf2_mobilenet_v2_1.0_224_ptq", _i), 1);
 }
 END_TEST
@@ -201,12 +237,16 @@ static int check_detector_dir(const char *model, int v)
 
 START_TEST(detect_ssd_mobilenet_v2)
 {
+	if (!variant_wanted(_i))
+		return;
 	ck_assert_int_ge(check_detector_dir("mobilenet_ssd_v2_coco_quant_postprocess", _i), 1);
 }
 END_TEST
 
 START_TEST(detect_ssd_mobilenet_v1)
 {
+	if (!variant_wanted(_i))
+		return;
 	ck_assert_int_ge(check_detector_dir("ssd_mobilenet_v1_1_default_1", _i), 1);
 }
 END_TEST
@@ -223,7 +263,7 @@ START_TEST(grace_hopper_is_military_uniform)
 		 shared);
 	uint8_t *in = test_read_file(path, 1 << 24, &len);
 	ck_assert_ptr_nonnull(in);
-	mnv2_context *c = mnv2_context_create(m, &err);
+	mnv2_context *c = context_variant(m, 0);
 	ck_assert_int_eq(mnv2_context_set_input(c, 0, in, len, &err), 0);
 	ck_assert_int_eq(mnv2_context_run(c, &err), 0);
 	const uint8_t *out = mnv2_context_output(c, 0, &bytes);
@@ -243,6 +283,9 @@ int main(void)
 		printf("SKIP: ../shared not found (set MNV2_SHARED_DIR); golden tests need LiteRT's outputs\n");
 		return 77;
 	}
+	const char *path = getenv("MNV2_TEST_PATH"), *vars = getenv("MNV2_GOLDEN_VARIANTS");
+	printf("golden: kernel path %s, variants %s\n", path && *path ? path : "of this CPU (fastest)",
+	       vars && *vars ? vars : "all");
 	Suite *s = suite_create("golden");
 	TCase *tc = tcase_create("classify");
 	tcase_set_timeout(tc, 900);
@@ -251,11 +294,16 @@ int main(void)
 	tcase_add_test(tc, classify_all_dirs);
 	tcase_add_test(tc, grace_hopper_is_military_uniform);
 	suite_add_tcase(s, tc);
-	TCase *td = tcase_create("detect");
-	tcase_set_timeout(td, 900);
-	tcase_add_loop_test(td, detect_ssd_mobilenet_v2, 0, NVARIANTS);
-	tcase_add_loop_test(td, detect_ssd_mobilenet_v1, 0, NVARIANTS);
-	suite_add_tcase(s, td);
+	const char *skip_detect = getenv("MNV2_GOLDEN_SKIP_DETECT");
+	if (skip_detect && !strcmp(skip_detect, "1")) {
+		printf("golden: MNV2_GOLDEN_SKIP_DETECT=1: detectors not checked\n");
+	} else {
+		TCase *td = tcase_create("detect");
+		tcase_set_timeout(td, 900);
+		tcase_add_loop_test(td, detect_ssd_mobilenet_v2, 0, NVARIANTS);
+		tcase_add_loop_test(td, detect_ssd_mobilenet_v1, 0, NVARIANTS);
+		suite_add_tcase(s, td);
+	}
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
