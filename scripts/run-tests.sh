@@ -7,7 +7,8 @@
 #  3b. the engine cross-built for aarch64 (cross/aarch64-linux-gnu.ini, gcc -Werror) and
 #     its tests under qemu-aarch64 -cpu max: both NEON paths against the portable kernels,
 #     LiteRT's golden outputs on the neondot path (all four models) and on the neon path
-#     (the classifiers); skipped only when the cross compiler or qemu-aarch64 is missing;
+#     (the classifiers), and the kernel comparisons on a CPU without asimddp (cortex-a53:
+#     the neon path); skipped only when the cross compiler or qemu-aarch64 is missing;
 #  4. every libFuzzer harness for MNV2_FUZZ_SECONDS (default 60) seconds, two at a time
 #     (scripts/fuzz.sh; each target counts as a test);
 #  5. the daemon integration tests (daemon, zerocopy) once more with every mnv2d under
@@ -90,6 +91,17 @@ else
 	MNV2_TEST_PATH=neon MNV2_GOLDEN_SKIP_DETECT=1 meson test -C "$a64" golden --print-errorlogs \
 		2>&1 | tee "$a64/test-golden-neon.log" | grep -E '^ *[0-9]+/[0-9]+ '
 	tally "$a64/test-golden-neon.log"
+	# a CPU without the dot-product extension (Cortex-A53, as on a Raspberry Pi 3) must
+	# choose neon; the kernel and synthetic-model comparisons run on it there
+	echo "-- simd on qemu -cpu cortex-a53 (no asimddp: the neon path)"
+	if MNV2_TEST_EXPECT_PATH=neon MNV2_SHARED_DIR=/nonexistent CK_RUN_SUITE=simd \
+		qemu-aarch64 -cpu cortex-a53 "$a64/tests/test_simd" >"$a64/test-simd-a53.log" 2>&1; then
+		tail -1 "$a64/test-simd-a53.log"
+		passed=$((passed + 1))
+	else
+		tail -20 "$a64/test-simd-a53.log"
+		failed=$((failed + 1))
+	fi
 fi
 rm -f "/tmp/mnv2-$a64-setup.$$.log"
 step_end
