@@ -10,7 +10,11 @@
  *    when absent) run on the fastest path and on the portable path: all outputs equal; every
  *    convolution, ADD and pool of the real models also runs alone on random inputs on both
  *    paths.
- * On a CPU without a SIMD path the kernel tests say so and check the fallback only. */
+ * On a CPU without a SIMD path the kernel tests say so and check the fallback only. The
+ * paths checked are those of the CPU's family: avx2 and avxvnni on x86-64, neon and
+ * neondot on aarch64 (run-tests.sh runs this under qemu-aarch64). Environment:
+ * MNV2_TEST_EXPECT_PATH=NAME fails test_path_api unless the CPU chose that path;
+ * MNV2_TEST_REAL_MODELS=a,b limits the whole-model runs to those real models. */
 #include "kernels/simd.h"
 #include "model.h"
 #include "mnv2/engine.h"
