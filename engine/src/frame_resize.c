@@ -344,7 +344,7 @@ int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x
 {
 	stream s = { .dw = (int)dst_w, .dh = (int)dst_h, .simd = simd && MNV2_FRAME_SIMD };
 #if MNV2_FRAME_AVX2
-	s.avx2 = simd >= 2 && mnv2_cpu_path() >= MNV2_KPATH_AVX2;
+	s.avx2 = simd >= 2 && mnv2_kpath_x86(mnv2_cpu_path()); /* avx2 or avxvnni */
 #endif
 	if (mnv2_frame_validate(f, err) || mnv2_frame_roi(f, roi, &s.r, err))
 		return -1;
