@@ -85,7 +85,8 @@ typedef struct mnv2_conv_packed {
 	const int16_t *w;    /* GEMM: [panel][kpair][8 channels][2]; DW3: see pack_dw3() */
 	const int32_t *bias; /* corrected bias, per padded channel (DW3: permuted) */
 	const float *scale;  /* per padded channel (DW3: permuted) */
-	/* GEMM for AVX-VNNI (packed when the path is available; NULL otherwise): */
+	/* The byte GEMM layout, for AVX-VNNI and for NEON's dot product (packed when the
+	 * avxvnni or neondot path is available; NULL otherwise): */
 	int kquads;          /* (k + 3) / 4; NGEMM: rounded up to a multiple of 4 */
 	int astride8;        /* bytes between rows of the u8 A block (>= 4 kquads + 32) */
 	int32_t zfactor;     /* o - w_zp, times the row sum of u */
@@ -153,7 +154,6 @@ void mnv2_add_avx2(const mnv2_add_params *p, const void *a, const void *b, void 
 		   size_t i0, size_t i1);
 void mnv2_pool_avx2(const mnv2_pool_params *p, int is_max, const void *in, void *out, int y0,
 		    int y1);
-
 
 /* NEON kernels (aarch64 only): the same contracts on the NGEMM and NDW3 layouts. The
  * vdotq_s32 GEMM (-march=armv8.2-a+dotprod) computes sum u w8 as the AVX-VNNI one, with
