@@ -7,7 +7,7 @@
 #
 # usage: bench/plans.sh [extra bench options]
 # env:   BUILD_DIR (default build), MODELS_DIR (default models/data, else ../shared/models),
-#        MODELS (default: the four reference models' names), ROUNDS (default 3), PATHS (default "avxvnni avx2 portable"), THREADS (default "1 2"),
+#        MODELS (default: the four reference models' names), ROUNDS (default 3), PATHS (default "avxvnni avx2 portable", on aarch64 "neondot neon portable"), THREADS (default "1 2"),
 #        ITERATIONS (default 200; portable runs use a tenth)
 # Benchmarks are measurements, not tests: nothing here passes or fails on a time.
 set -euo pipefail
@@ -20,6 +20,8 @@ if [ -z "$dir" ]; then
 fi
 [ -x "$tool" ] || { echo "bench/plans.sh: $tool not built" >&2; exit 1; }
 rounds=${ROUNDS:-3} iters=${ITERATIONS:-200}
+paths="avxvnni avx2 portable"
+[ "$(uname -m)" = aarch64 ] && paths="neondot neon portable"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for ((r = 1; r <= rounds; r++)); do
@@ -27,7 +29,7 @@ for ((r = 1; r <= rounds; r++)); do
 		mobilenet_ssd_v2_coco_quant_postprocess ssd_mobilenet_v1_1_default_1}; do
 		f="$dir/$m.tflite"
 		[ -f "$f" ] || { echo "bench/plans.sh: $f missing; skipped" >&2; continue; }
-		for p in ${PATHS:-avxvnni avx2 portable}; do
+		for p in ${PATHS:-$paths}; do
 			n=$iters
 			[ "$p" = portable ] && n=$(( iters / 10 > 2 ? iters / 10 : 2 ))
 			for t in ${THREADS:-1 2}; do

@@ -82,13 +82,15 @@ elif ! { [ -d "$a64" ] || meson setup "$a64" --cross-file cross/aarch64-linux-gn
 	failed=$((failed + 1))
 else
 	# whole-model comparisons on one real model (inference under qemu is ~50x slower); every
-	# operator of the four is still compared alone, and golden runs all four
+	# operator of the four is still compared alone, and golden runs all four, in two of its
+	# variants: the default plan and the fused plan in 1-row tiles on 2 threads
 	MNV2_TEST_EXPECT_PATH=neondot MNV2_TEST_REAL_MODELS=mobilenet_v2_1.0_224_quant \
-		meson test -C "$a64" --print-errorlogs --num-processes 2 2>&1 |
+		MNV2_GOLDEN_VARIANTS=0,3 meson test -C "$a64" --print-errorlogs --num-processes 2 2>&1 |
 		tee "$a64/test-summary.log" | grep -vE '^(Full log|$)'
 	tally "$a64/test-summary.log"
 	echo "-- golden outputs again on the neon path (classifiers)"
-	MNV2_TEST_PATH=neon MNV2_GOLDEN_SKIP_DETECT=1 meson test -C "$a64" golden --print-errorlogs \
+	MNV2_TEST_PATH=neon MNV2_GOLDEN_SKIP_DETECT=1 MNV2_GOLDEN_VARIANTS=0 \
+		meson test -C "$a64" golden --print-errorlogs \
 		2>&1 | tee "$a64/test-golden-neon.log" | grep -E '^ *[0-9]+/[0-9]+ '
 	tally "$a64/test-golden-neon.log"
 	# a CPU without the dot-product extension (Cortex-A53, as on a Raspberry Pi 3) must

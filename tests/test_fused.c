@@ -10,6 +10,7 @@
 #include "mnv2/engine.h"
 #include "mnv2/ssd.h"
 #include "model.h"
+#include "kernels/simd.h"
 #include "synth_models.h"
 #include "test_util.h"
 
@@ -110,6 +111,15 @@ static void check_chains(const mnv2_model *m)
 	}
 }
 
+/* The path after p among those a model loaded for `fast` runs: portable, then fast's
+ * family (avx2 < avxvnni, neon < neondot) up to fast; -1 after fast. */
+static int next_path(int p, int fast)
+{
+	if (p == fast)
+		return -1;
+	return p == MNV2_KPATH_PORTABLE ? mnv2_kpath_first(fast) : p + 1;
+}
+
 static void compare_model(const uint8_t *buf, size_t len, const char *path, uint32_t seed,
 			  const int *rows, int nrows, int max_threads, int all_paths)
 {
@@ -122,7 +132,7 @@ static void compare_model(const uint8_t *buf, size_t len, const char *path, uint
 		check_chains(m);
 		if (!path)
 			m->parallel_min_macs = 0; /* split every chain and op */
-		for (int p = all_paths ? MNV2_PATH_PORTABLE : fast; p <= fast; p++)
+		for (int p = all_paths ? MNV2_PATH_PORTABLE : fast; p >= 0; p = next_path(p, fast))
 			for (int t = 1; t <= max_threads; t++) {
 				char what[160];
 				snprintf(what, sizeof what, "%s seed %u, tile rows %d, path %s, %d threads",
