@@ -81,9 +81,9 @@ elif ! { [ -d "$a64" ] || meson setup "$a64" --cross-file cross/aarch64-linux-gn
 	echo "$a64: build failed"
 	failed=$((failed + 1))
 else
-	# whole-model comparisons on one real model (inference under qemu is ~50x slower); every
-	# operator of the four is still compared alone, and golden runs all four, in two of its
-	# variants: the default plan and the fused plan in 1-row tiles on 2 threads
+	# whole-model comparisons (simd, fused) on one real model (inference under qemu is ~50x
+	# slower); every operator of the four is still compared alone, and golden runs all four
+	# in two of its variants: the default plan and the fused plan in 1-row tiles on 2 threads
 	MNV2_TEST_EXPECT_PATH=neondot MNV2_TEST_REAL_MODELS=mobilenet_v2_1.0_224_quant \
 		MNV2_GOLDEN_VARIANTS=0,3 meson test -C "$a64" --print-errorlogs --num-processes 2 2>&1 |
 		tee "$a64/test-summary.log" | grep -vE '^(Full log|$)'
