@@ -306,7 +306,7 @@ static void load_phase(soak_env *e, soak_load *l, soak_notify *nt, const args *a
 {
 	int64_t t0 = soak_now_ms(), total = (int64_t)(a->minutes * 60000);
 	int64_t warm = total * 15 / 100;
-	warm = warm < 10000 ? 10000 : warm > 90000 ? 90000 : warm;
+	warm = warm < 30000 ? 30000 : warm > 90000 ? 90000 : warm;
 	int64_t steady_end = t0 + warm + (total - warm) * 65 / 100;
 	f->warm_s = (double)warm / 1000;
 	f->steady_s = (double)(steady_end - t0 - warm) / 1000;
