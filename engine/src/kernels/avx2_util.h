@@ -15,6 +15,7 @@
 #ifndef MNV2_AVX2_UTIL_H
 #define MNV2_AVX2_UTIL_H
 
+#include "kernels.h"
 #include "requant.h"
 
 #include <immintrin.h>
@@ -104,6 +105,29 @@ static MNV2_ALWAYS_INLINE int32_t load_i32(const void *p)
 	int32_t v;
 	memcpy(&v, p, sizeof v);
 	return v;
+}
+
+/* The end of a GEMM micro-kernel (gemm_avx2.c, gemm_vnni.c): requantizes the mr x nv block
+ * of int32 accumulators (8 channels each, from channel c0, with per-channel `scale`) and
+ * stores mr output pixels' channels [c0, c0 + 8 nv), cut at out_c. */
+static MNV2_ALWAYS_INLINE void store_block(const mnv2_conv_params *p, const float *scale,
+					   __m256i acc[][3], int c0, uint8_t *out, int mr, int nv)
+{
+	rq16_consts rc = rq16_init(p->out_zp, p->act_min, p->act_max);
+	__m256 sc[3];
+#pragma GCC unroll 3
+	for (int v = 0; v < nv; v++)
+		sc[v] = _mm256_load_ps(scale + c0 + v * 8);
+	int n = p->out_c - c0 < nv * 8 ? p->out_c - c0 : nv * 8;
+#pragma GCC unroll 4
+	for (int r = 0; r < mr; r++) {
+		__m256i q[3];
+#pragma GCC unroll 3
+		for (int v = 0; v < nv; v++)
+			q[v] = rq_round(acc[r][v], sc[v], &rc);
+		store_row(out + (size_t)r * (size_t)p->out_c + (size_t)c0, q, nv, n, &rc,
+			  p->is_signed);
+	}
 }
 
 #endif

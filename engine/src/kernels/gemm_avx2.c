@@ -49,25 +49,9 @@ static void fill16(int16_t *dst, int n, int16_t v)
 		dst[i] = v;
 }
 
-/* Output pixel coordinates, advanced one pixel at a time. */
-typedef struct pos {
-	int b, oy, ox;
-} pos;
-
-static void pos_next(const mnv2_conv_params *p, pos *q)
-{
-	if (++q->ox == p->out_w) {
-		q->ox = 0;
-		if (++q->oy == p->out_h) {
-			q->oy = 0;
-			q->b++;
-		}
-	}
-}
-
 /* im2col row of the output pixel at q: [ky][kx][c], padded taps = x_zp. */
 static MNV2_ALWAYS_INLINE void im2col_row(const mnv2_conv_params *p, const uint8_t *in,
-					  const uint8_t *end, pos q, int16_t *dst, int s)
+					  const uint8_t *end, mnv2_opos q, int16_t *dst, int s)
 {
 	int c = p->in_c, kw = p->k_w;
 	int16_t zp = (int16_t)p->in_zp;
@@ -103,7 +87,6 @@ static MNV2_ALWAYS_INLINE void block(const mnv2_conv_params *p, const mnv2_conv_
 				     size_t pstride, int c0, uint8_t *out, int mr, int nv)
 {
 	__m256i acc[MR][3];
-	const int s = p->is_signed;
 #pragma GCC unroll 3
 	for (int v = 0; v < nv; v++) {
 		__m256i b = _mm256_load_si256((const __m256i *)(const void *)(pk->bias + c0 + v * NR));
@@ -125,20 +108,7 @@ static MNV2_ALWAYS_INLINE void block(const mnv2_conv_params *p, const mnv2_conv_
 				acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(x, wv[v]));
 		}
 	}
-	rq16_consts rc = rq16_init(p->out_zp, p->act_min, p->act_max);
-	__m256 sc[3];
-#pragma GCC unroll 3
-	for (int v = 0; v < nv; v++)
-		sc[v] = _mm256_load_ps(pk->scale + c0 + v * NR);
-	int n = p->out_c - c0 < nv * NR ? p->out_c - c0 : nv * NR;
-#pragma GCC unroll 4
-	for (int r = 0; r < mr; r++) {
-		__m256i q[3];
-#pragma GCC unroll 3
-		for (int v = 0; v < nv; v++)
-			q[v] = rq_round(acc[r][v], sc[v], &rc);
-		store_row(out + (size_t)r * (size_t)p->out_c + (size_t)c0, q, nv, n, &rc, s);
-	}
+	store_block(p, pk->scale, acc, c0, out, mr, nv);
 }
 
 #define BLOCK(MRV, NVV)                                                                     \
@@ -169,7 +139,7 @@ static void dispatch(const mnv2_conv_params *p, const mnv2_conv_packed *pk, cons
 }
 
 static void fill_a(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const uint8_t *in,
-		   size_t px, pos *q, int mr, int16_t *a, size_t astride)
+		   size_t px, mnv2_opos *q, int mr, int16_t *a, size_t astride)
 {
 	int s = p->is_signed;
 	const uint8_t *end = in + (size_t)p->batch * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
@@ -183,7 +153,7 @@ static void fill_a(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const 
 			im2col_row(p, in, end, *q, dst, 0);
 		if (pk->k % 2)
 			dst[pk->k] = 0; /* its weight is zero; keeps the pair defined */
-		pos_next(p, q);
+		mnv2_opos_next(p, q);
 	}
 }
 
@@ -193,9 +163,7 @@ void mnv2_gemm_conv_avx2(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 {
 	int16_t *a = work;
 	size_t astride = (size_t)pk->astride * 2, pstride = (size_t)pk->kpairs * 2 * NR;
-	size_t plane = (size_t)p->out_h * (size_t)p->out_w;
-	pos q = { (int)(px0 / plane), (int)(px0 % plane / (size_t)p->out_w),
-		  (int)(px0 % (size_t)p->out_w) };
+	mnv2_opos q = mnv2_opos_at(p, px0);
 	uint8_t *o = out;
 	for (size_t px = px0; px < px1; px += MR) {
 		int mr = px1 - px < MR ? (int)(px1 - px) : MR;

@@ -91,9 +91,8 @@ void mnv2_gemm_conv_neon(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 			 const void *in, void *out, void *work, size_t px0, size_t px1, int pn0,
 			 int pn1)
 {
-	size_t pstride = (size_t)pk->k8 * NR, plane = (size_t)p->out_h * (size_t)p->out_w;
-	npos q = { (int)(px0 / plane), (int)(px0 % plane / (size_t)p->out_w),
-		   (int)(px0 % (size_t)p->out_w) };
+	size_t pstride = (size_t)pk->k8 * NR;
+	mnv2_opos q = mnv2_opos_at(p, px0);
 	uint8_t *o = out;
 	for (size_t px = px0; px < px1; px += MR) {
 		int mr = px1 - px < MR ? (int)(px1 - px) : MR;

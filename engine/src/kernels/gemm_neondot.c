@@ -105,9 +105,7 @@ void mnv2_gemm_conv_neondot(const mnv2_conv_params *p, const mnv2_conv_packed *p
 			    int pn0, int pn1)
 {
 	size_t kpad = (size_t)pk->kquads * 4, pstride = kpad * NR;
-	size_t plane = (size_t)p->out_h * (size_t)p->out_w;
-	npos q = { (int)(px0 / plane), (int)(px0 % plane / (size_t)p->out_w),
-		   (int)(px0 % (size_t)p->out_w) };
+	mnv2_opos q = mnv2_opos_at(p, px0);
 	int zsum = pk->zfactor != 0;
 	uint8_t *o = out;
 	for (size_t px = px0; px < px1; px += MR) {

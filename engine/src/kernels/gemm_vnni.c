@@ -18,21 +18,6 @@
 #define MR MNV2_GEMM_MR
 #define NR MNV2_GEMM_NR
 
-typedef struct pos {
-	int b, oy, ox;
-} pos;
-
-static void pos_next(const mnv2_conv_params *p, pos *q)
-{
-	if (++q->ox == p->out_w) {
-		q->ox = 0;
-		if (++q->oy == p->out_h) {
-			q->oy = 0;
-			q->b++;
-		}
-	}
-}
-
 /* n bytes, each ^ flip. */
 static void copy_flip(uint8_t *dst, const uint8_t *src, int n, uint8_t flip)
 {
@@ -82,7 +67,7 @@ static uint32_t byte_sum(const uint8_t *src, int n)
 
 /* im2col row of the output pixel at q as bytes u: [ky][kx][c], padded taps = u of x_zp. */
 static void im2col_row(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
-		       const uint8_t *in, const uint8_t *end, pos q, uint8_t *dst)
+		       const uint8_t *in, const uint8_t *end, mnv2_opos q, uint8_t *dst)
 {
 	int c = p->in_c, kw = p->k_w;
 	uint8_t zp = (uint8_t)p->in_zp ^ pk->xflip;
@@ -120,7 +105,6 @@ static MNV2_ALWAYS_INLINE void block(const mnv2_conv_params *p, const mnv2_conv_
 				     int mr, int nv)
 {
 	__m256i acc[MR][3];
-	const int s = p->is_signed;
 #pragma GCC unroll 3
 	for (int v = 0; v < nv; v++) {
 		__m256i b = _mm256_load_si256((const __m256i *)(const void *)(pk->bias8 + c0 + v * NR));
@@ -142,20 +126,7 @@ static MNV2_ALWAYS_INLINE void block(const mnv2_conv_params *p, const mnv2_conv_
 				acc[r][v] = _mm256_dpbusd_avx_epi32(acc[r][v], x, wv[v]);
 		}
 	}
-	rq16_consts rc = rq16_init(p->out_zp, p->act_min, p->act_max);
-	__m256 sc[3];
-#pragma GCC unroll 3
-	for (int v = 0; v < nv; v++)
-		sc[v] = _mm256_load_ps(pk->scale + c0 + v * NR);
-	int n = p->out_c - c0 < nv * NR ? p->out_c - c0 : nv * NR;
-#pragma GCC unroll 4
-	for (int r = 0; r < mr; r++) {
-		__m256i q[3];
-#pragma GCC unroll 3
-		for (int v = 0; v < nv; v++)
-			q[v] = rq_round(acc[r][v], sc[v], &rc);
-		store_row(out + (size_t)r * (size_t)p->out_c + (size_t)c0, q, nv, n, &rc, s);
-	}
+	store_block(p, pk->scale, acc, c0, out, mr, nv);
 }
 
 #define BLOCK(MRV, NVV)                                                                     \
@@ -188,7 +159,7 @@ static void dispatch(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 /* Rows of the A block for mr pixels from px: pointers into the input (in place) or into
  * the workspace, and each row's correction. */
 static void fill_a(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const uint8_t *in,
-		   size_t px, pos *q, int mr, uint8_t *work, const uint8_t **a, int32_t *corr)
+		   size_t px, mnv2_opos *q, int mr, uint8_t *work, const uint8_t **a, int32_t *corr)
 {
 	int k = pk->k, kp = 4 * pk->kquads;
 	int in_place = pk->direct && !pk->xflip && k == kp;
@@ -210,7 +181,7 @@ static void fill_a(const mnv2_conv_params *p, const mnv2_conv_packed *pk, const 
 		}
 		uint32_t su = !pk->zfactor ? 0 : byte_sum(a[r], in_place ? k : (k + 31) / 32 * 32);
 		corr[r] = (int32_t)((uint32_t)pk->zfactor * su);
-		pos_next(p, q);
+		mnv2_opos_next(p, q);
 	}
 }
 
@@ -219,9 +190,7 @@ void mnv2_gemm_conv_avxvnni(const mnv2_conv_params *p, const mnv2_conv_packed *p
 			    int pn0, int pn1)
 {
 	size_t pstride = (size_t)pk->kquads * 4 * NR;
-	size_t plane = (size_t)p->out_h * (size_t)p->out_w;
-	pos q = { (int)(px0 / plane), (int)(px0 % plane / (size_t)p->out_w),
-		  (int)(px0 % (size_t)p->out_w) };
+	mnv2_opos q = mnv2_opos_at(p, px0);
 	uint8_t *o = out;
 	for (size_t px = px0; px < px1; px += MR) {
 		int mr = px1 - px < MR ? (int)(px1 - px) : MR;

@@ -97,24 +97,8 @@ static MNV2_ALWAYS_INLINE void widen16n(uint8x16_t v, int s, int16x8_t *lo, int1
 
 /* ---- GEMM: A rows of bytes ------------------------------------------------------------ */
 
-/* Output pixel coordinates, advanced one pixel at a time. */
-typedef struct npos {
-	int b, oy, ox;
-} npos;
-
-static inline void npos_next(const mnv2_conv_params *p, npos *q)
-{
-	if (++q->ox == p->out_w) {
-		q->ox = 0;
-		if (++q->oy == p->out_h) {
-			q->oy = 0;
-			q->b++;
-		}
-	}
-}
-
 /* im2col row of the output pixel at q: [ky][kx][c] bytes, padded taps = x_zp. */
-static inline void nim2col(const mnv2_conv_params *p, const uint8_t *in, npos q, uint8_t *dst)
+static inline void nim2col(const mnv2_conv_params *p, const uint8_t *in, mnv2_opos q, uint8_t *dst)
 {
 	size_t c = (size_t)p->in_c, kw = (size_t)p->k_w;
 	uint8_t zp = (uint8_t)p->in_zp;
@@ -148,7 +132,7 @@ static inline void nim2col(const mnv2_conv_params *p, const uint8_t *in, npos q,
  * `kpad` bytes can be read there, else rows built in `a` (stride kpad), padded with `pad`
  * beyond k. */
 static inline void nrows(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
-			 const uint8_t *in, size_t px, npos *q, int mr, size_t kpad, uint8_t pad,
+			 const uint8_t *in, size_t px, mnv2_opos *q, int mr, size_t kpad, uint8_t pad,
 			 uint8_t *a, const uint8_t **rows)
 {
 	size_t k = (size_t)pk->k;
@@ -164,7 +148,7 @@ static inline void nrows(const mnv2_conv_params *p, const mnv2_conv_packed *pk,
 			memset(dst + k, pad, kpad - k);
 			rows[r] = dst;
 		}
-		npos_next(p, q);
+		mnv2_opos_next(p, q);
 	}
 }
 

@@ -66,6 +66,30 @@ static inline int mnv2_kpath_allowed(int path, int model)
 #define MNV2_PACK_MAX_BYTES ((size_t)256 << 20)
 
 /* GEMM, DW3: the AVX2 layouts (with the AVX-VNNI one); NGEMM, NDW3: the NEON ones. */
+/* Output pixel coordinates of a convolution, for the GEMM kernels that build their A rows
+ * pixel after pixel: the pixel at flat index px (over batch * out_h * out_w), and the next. */
+typedef struct mnv2_opos {
+	int b, oy, ox;
+} mnv2_opos;
+
+static inline mnv2_opos mnv2_opos_at(const mnv2_conv_params *p, size_t px)
+{
+	size_t plane = (size_t)p->out_h * (size_t)p->out_w;
+	return (mnv2_opos){ (int)(px / plane), (int)(px % plane / (size_t)p->out_w),
+			    (int)(px % (size_t)p->out_w) };
+}
+
+static inline void mnv2_opos_next(const mnv2_conv_params *p, mnv2_opos *q)
+{
+	if (++q->ox == p->out_w) {
+		q->ox = 0;
+		if (++q->oy == p->out_h) {
+			q->oy = 0;
+			q->b++;
+		}
+	}
+}
+
 typedef enum mnv2_pack_kind {
 	MNV2_PACK_GEMM = 1,
 	MNV2_PACK_DW3 = 2,
