@@ -92,19 +92,11 @@ int cfg_h_int(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base)
 int cfg_h_int_auto(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base)
 {
 	const char *what = "an integer or auto", *s;
-	uint64_t x;
 	if (cfg_scalar(c, f, v, what, &s) < 0)
 		return -1;
-	if (!strcmp(s, "auto")) {
-		store_u(base, f, 0);
-		return 0;
-	}
-	int rc = cfg_parse_u64(s, &x);
-	if (rc == CFG_BAD)
-		return bad_value(c, f, v, what, s);
-	if (rc == CFG_RANGE || (double)x < f->min || (double)x > f->max)
-		return out_of_range(c, f, v, s, fmt_dec);
-	store_u(base, f, x);
+	if (strcmp(s, "auto") != 0)
+		return h_unsigned(c, f, v, base, what, cfg_parse_u64, fmt_dec);
+	store_u(base, f, 0);
 	return 0;
 }
 
