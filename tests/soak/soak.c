@@ -213,6 +213,7 @@ static void log_digest(const soak_env *e)
 
 typedef struct figures {
 	double load_s, warm_s, steady_s;
+	int settled;   /* RSS had settled when the warm-up ended */
 	long rss0, rss1, rss2;
 	int fd0, fd1;
 	soak_fault_result faults[SOAK_FAULTS];
@@ -260,9 +261,10 @@ static void print_summary(FILE *o, const args *a, const soak_env *e, const soak_
 	for (int i = 0; i < f->n_faults; i++)
 		survived += f->faults[i].ok;
 	fprintf(o, "\n## mnv2d soak: %s\n\n", pass ? "PASS" : "FAIL");
-	fprintf(o, "%s; %s; %.1f min of load (%.0f s warm-up first), %d clients, %d workers, "
-		   "%zu valid request kinds (%zu on the real models)\n\n", date, mach,
-		a->minutes, f->warm_s, a->clients, e->threads, l->cat->n, l->cat->n_real);
+	fprintf(o, "%s; %s; %.1f min of load (%.0f s warm-up first, %s), %d clients, %d "
+		   "workers, %zu valid request kinds (%zu on the real models)\n\n", date, mach,
+		f->load_s / 60, f->warm_s, f->settled ? "until RSS settled" : "RSS still rising "
+		"at its end", a->clients, e->threads, l->cat->n, l->cat->n_real);
 	fprintf(o, "| check | result |\n|---|---|\n");
 	fprintf(o, "| load held | %.1f valid requests/s answered (%llu, every one identical to "
 		   "its answer alone: %llu wrong), %.1f responses/s in all; %llu queue-full "
@@ -300,12 +302,19 @@ static void print_summary(FILE *o, const args *a, const soak_env *e, const soak_
 
 /* ---- the phases ---- */
 
-/* Warm-up (15 %: one reload, so the allocator has seen two model sets), steady load
- * (55 %: RSS at its start and end must stay flat), faults under load (30 %). */
+/* Warm-up (15 % of the time, 30-90 s, one reload early on so the allocator has seen two
+ * model sets, then on until RSS has settled), steady load (65 % of the rest: RSS at its
+ * start and end must stay flat), faults under load (the rest). */
 /* RSS with the requests in flight at one instant taken out: the smallest of samples every
  * 100 ms over RSS_WINDOW_MS. A single sample also counts whatever images the workers are
  * decoding at that moment (megabytes each for the real models), which is not growth. */
 enum { RSS_WINDOW_MS = 2000 };
+/* After a reload has freed a model set (and malloc_trim has returned its pages), glibc's
+ * arenas grow back to their working size under the load over tens of seconds on two cores.
+ * The warm-up goes on, by at most SETTLE_MAX_MS, until RSS floors SETTLE_SPAN windows apart
+ * differ by less than SETTLE_KB: the steady phase then measures growth, not refilling. A
+ * leak never settles, so it still meets the steady phase's limit. */
+enum { SETTLE_SPAN = 5, SETTLE_KB = 1024, SETTLE_MAX_MS = 60000 };
 
 static long rss_floor(int pid)
 {
@@ -318,21 +327,38 @@ static long rss_floor(int pid)
 	return low;
 }
 
+/* Until `until`, then on until RSS has settled (or SETTLE_MAX_MS more); the last floor. */
+static long settle(int pid, int64_t until, figures *f)
+{
+	long floors[SETTLE_SPAN + 1];
+	int n = 0;
+	int64_t cap = until + SETTLE_MAX_MS;
+	for (;;) {
+		long v = rss_floor(pid);
+		if (n == SETTLE_SPAN + 1) {   /* drop the oldest */
+			memmove(floors, floors + 1, sizeof floors - sizeof floors[0]);
+			n--;
+		}
+		floors[n++] = v;
+		int64_t now = soak_now_ms();
+		f->settled = n == SETTLE_SPAN + 1 && floors[SETTLE_SPAN] - floors[0] < SETTLE_KB;
+		if (now >= until && (f->settled || now >= cap))
+			return v;
+	}
+}
+
 static void load_phase(soak_env *e, soak_load *l, soak_notify *nt, const args *a, figures *f)
 {
 	int64_t t0 = soak_now_ms(), total = (int64_t)(a->minutes * 60000);
 	int64_t warm = total * 15 / 100;
 	warm = warm < 30000 ? 30000 : warm > 90000 ? 90000 : warm;
-	int64_t steady_end = t0 + warm + (total - warm) * 65 / 100;
-	f->warm_s = (double)warm / 1000;
-	f->steady_s = (double)(steady_end - t0 - warm) / 1000;
-	l->end_ms = t0 + total;
+	l->end_ms = INT64_MAX;   /* stopped below, when the phases are done */
 	if (soak_load_start(l)) {
 		soak_fail("cannot start the client threads");
 		return;
 	}
 	soak_note("load: %d clients for %.1f min", a->clients, a->minutes);
-	soak_sleep_ms(warm / 2);
+	soak_sleep_ms(warm / 3);
 	long long gen = soak_generation(e->td.sock);
 	Mnv2__Response *r = soak_reload(e->td.sock);
 	if (!r || r->status != MNV2__STATUS_CODE__STATUS_OK || !r->reload ||
@@ -340,9 +366,14 @@ static void load_phase(soak_env *e, soak_load *l, soak_notify *nt, const args *a
 		soak_fail("warm-up reload: %s", r ? r->message : "no answer");
 	if (r)
 		mnv2__response__free_unpacked(r, NULL);
-	soak_sleep_ms(t0 + warm - soak_now_ms());
-	f->rss0 = rss_floor(e->td.pid);
-	soak_note("steady load from RSS %.1f MiB", f->rss0 / 1024.0);
+	f->rss0 = settle(e->td.pid, t0 + warm, f);
+	int64_t steady_start = soak_now_ms();
+	int64_t steady_end = steady_start + (total - warm) * 65 / 100;
+	l->end_ms = steady_start + total - warm;
+	f->warm_s = (double)(steady_start - t0) / 1000;
+	f->steady_s = (double)(steady_end - steady_start) / 1000;
+	soak_note("steady load from RSS %.1f MiB (warm-up %.0f s, RSS %s)", f->rss0 / 1024.0,
+		  f->warm_s, f->settled ? "settled" : "still rising at the cap");
 	soak_sleep_ms(steady_end - RSS_WINDOW_MS - soak_now_ms());
 	f->rss1 = rss_floor(e->td.pid);
 	soak_note("steady load to RSS %.1f MiB; faults under load", f->rss1 / 1024.0);

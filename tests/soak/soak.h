@@ -107,7 +107,7 @@ typedef struct soak_load {
 	const char *sock;
 	const soak_catalog *cat;
 	int clients;
-	int64_t end_ms;                    /* the threads stop by themselves then */
+	_Atomic int64_t end_ms;            /* the threads stop by themselves then */
 	atomic_int stop;
 	atomic_int sock_gone;              /* fault: new connections are expected to fail */
 	soak_counts n;
