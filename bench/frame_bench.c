@@ -1,5 +1,5 @@
 /* frame_bench — what a 1920x1080 camera frame costs to turn into a 300x300 model input:
- * one-pass NV12 (mnv2_preprocess_frame) against decoding a PNG of the same frame and
+ * one-pass NV12 (mnv2_preprocess_frame, both filters) against decoding a PNG of the same frame and
  * resizing it (mnv2_image_decode + mnv2_preprocess), with the steps in between for scale.
  *
  * usage: frame_bench [--iterations N] [--image PNG] [--model TFLITE] [--size WxH]
@@ -79,6 +79,7 @@ typedef struct bench {
 	mnv2_tensor_info input;  /* uint8 [1,300,300,3] */
 	uint8_t *tensor;
 	mnv2_resize_mode mode;
+	mnv2_resize_filter filter;
 	mnv2_context *ctx;
 } bench;
 
@@ -200,7 +201,7 @@ static void make_png(bench *b)
 static int step_frame(void *arg)
 {
 	bench *b = arg;
-	mnv2_preprocess_opts o = { .mode = b->mode };
+	mnv2_preprocess_opts o = { .mode = b->mode, .filter = b->filter };
 	mnv2_transform tf;
 	return mnv2_preprocess_frame(&b->frame, NULL, &b->input, &o, b->tensor, b->input.bytes,
 				     &tf, NULL);
@@ -320,6 +321,10 @@ int main(int argc, char **argv)
 	timeit("nv12_one_pass_center_crop", step_frame, &b, iterations);
 	timeit("nv12_one_pass_roi_half", step_frame_roi, &b, iterations);
 	timeit("yuyv_one_pass_stretch", step_yuyv, &b, iterations);
+	b.mode = MNV2_RESIZE_STRETCH;
+	b.filter = MNV2_FILTER_BILINEAR;
+	timeit("nv12_one_pass_stretch_bilinear", step_frame, &b, iterations);
+	b.filter = MNV2_FILTER_ANTIALIAS;
 	timeit("nv12_convert_then_resize", step_convert_then_resize, &b, iterations);
 	timeit("rgb888_raw_via_image_then_resize", step_raw_rgb_image, &b, iterations);
 	timeit("png_decode", step_png_decode, &b, iterations);

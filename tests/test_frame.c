@@ -650,8 +650,9 @@ static mnv2_tensor_info input_info(mnv2_dtype t, int w, int h, int32_t zp)
 	return in;
 }
 
-static void check_resize_equal(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
-			       uint32_t y0, uint32_t x1, uint32_t y1, uint32_t dw, uint32_t dh)
+static void check_resize_filter(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
+				uint32_t y0, uint32_t x1, uint32_t y1, uint32_t dw, uint32_t dh,
+				mnv2_resize_filter filter)
 {
 	mnv2_rect r;
 	mnv2_error e = { { 0 } };
@@ -660,17 +661,19 @@ static void check_resize_equal(const mnv2_frame *f, const mnv2_rect *roi, uint32
 	size_t stride = (size_t)dw * 3 + 5; /* padded output rows */
 	uint8_t *want = calloc(stride * dh, 1), *got = calloc(stride * dh, 1);
 	mnv2_rgb_view v = { rgb, r.width, r.height, (size_t)r.width * 3 };
-	ck_assert_int_eq(mnv2_resize_rgb(&v, x0, y0, x1, y1, want, dw, dh, stride, &e), 0);
+	ck_assert_int_eq(mnv2_resize_rgb_filter(&v, x0, y0, x1, y1, want, dw, dh, stride, filter,
+						&e), 0);
 	for (int simd = 0; simd < 3; simd++) { /* portable, SSE2, then AVX2 where built */
 		memset(got, 0, stride * dh);
 		ck_assert_msg(mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, got, dw, dh, stride,
-						     simd, &e) == 0, "%s", e.msg);
+						     filter, simd, &e) == 0, "%s", e.msg);
 		for (uint32_t y = 0; y < dh; y++)
 			if (memcmp(want + y * stride, got + y * stride, (size_t)dw * 3) != 0)
 				ck_abort_msg("%s %ux%u roi %ux%u+%u+%u box [%u,%u)x[%u,%u) -> %ux%u "
-					     "(simd %d): row %u differs", mnv2_frame_format_name(f->format),
-					     f->width, f->height, r.width, r.height, r.x, r.y, x0, x1, y0,
-					     y1, dw, dh, simd, y);
+					     "(%s, simd %d): row %u differs",
+					     mnv2_frame_format_name(f->format), f->width, f->height,
+					     r.width, r.height, r.x, r.y, x0, x1, y0, y1, dw, dh,
+					     mnv2_resize_filter_name(filter), simd, y);
 		for (uint32_t y = 0; y < dh; y++) /* the padding is not written */
 			for (size_t i = (size_t)dw * 3; i < stride; i++)
 				if (got[y * stride + i] != 0)
@@ -679,6 +682,14 @@ static void check_resize_equal(const mnv2_frame *f, const mnv2_rect *roi, uint32
 	free(rgb);
 	free(want);
 	free(got);
+}
+
+/* Both filters: the one-pass frame path against convert-then-resize, every code path. */
+static void check_resize_equal(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
+			       uint32_t y0, uint32_t x1, uint32_t y1, uint32_t dw, uint32_t dh)
+{
+	check_resize_filter(f, roi, x0, y0, x1, y1, dw, dh, MNV2_FILTER_ANTIALIAS);
+	check_resize_filter(f, roi, x0, y0, x1, y1, dw, dh, MNV2_FILTER_BILINEAR);
 }
 
 START_TEST(one_pass_resize_equals_convert_then_resize)

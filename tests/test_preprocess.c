@@ -21,9 +21,29 @@ static uint8_t *random_image(uint32_t w, uint32_t h, uint32_t seed)
  * 8-bit horizontal result (as the contract says). */
 static double tri(double x) { x = fabs(x); return x < 1 ? 1 - x : 0; }
 
+/* The bilinear filter's reference, written the other common way (OpenCV's INTER_LINEAR):
+ * the two samples around the centre, indices clamped to the edge. */
+static void ref_1d_bilinear(const double *in, int n, double in0, double in1, double *out,
+			    int m)
+{
+	double scale = (in1 - in0) / m;
+	for (int o = 0; o < m; o++) {
+		double c = in0 + (o + 0.5) * scale - 0.5, i0 = floor(c), f = c - i0;
+		int a = (int)i0 < 0 ? 0 : (int)i0 > n - 1 ? n - 1 : (int)i0;
+		int b = (int)i0 + 1 < 0 ? 0 : (int)i0 + 1 > n - 1 ? n - 1 : (int)i0 + 1;
+		out[o] = (1 - f) * in[a] + f * in[b];
+	}
+}
+
+static mnv2_resize_filter ref_filter;   /* which one ref_1d() computes */
+
 static void ref_1d(const double *in, int n, double in0, double in1, double *out, int m,
 		   size_t in_step, size_t out_step)
 {
+	if (ref_filter == MNV2_FILTER_BILINEAR) { /* only called with unit steps */
+		ref_1d_bilinear(in, n, in0, in1, out, m);
+		return;
+	}
 	double scale = (in1 - in0) / m, fs = scale < 1 ? 1 : scale, support = fs;
 	for (int o = 0; o < m; o++) {
 		double c = in0 + (o + 0.5) * scale, sum = 0, ww = 0;
@@ -39,9 +59,11 @@ static void ref_1d(const double *in, int n, double in0, double in1, double *out,
 	}
 }
 
+/* _i: 0 antialias, 1 bilinear (each against its own reference). */
 START_TEST(resize_matches_float_reference)
 {
 	uint32_t seed = 1234;
+	ref_filter = _i ? MNV2_FILTER_BILINEAR : MNV2_FILTER_ANTIALIAS;
 	for (int iter = 0; iter < 60; iter++) {
 		uint32_t w = (uint32_t)test_rand_range(&seed, 1, 97), h = (uint32_t)test_rand_range(&seed, 1, 97);
 		uint32_t dw = (uint32_t)test_rand_range(&seed, 1, 80), dh = (uint32_t)test_rand_range(&seed, 1, 80);
@@ -49,7 +71,8 @@ START_TEST(resize_matches_float_reference)
 		uint8_t *dst = malloc((size_t)dw * dh * 3);
 		mnv2_rgb_view v = { src, w, h, (size_t)w * 3 };
 		mnv2_error e;
-		ck_assert_int_eq(mnv2_resize_rgb(&v, 0, 0, w, h, dst, dw, dh, (size_t)dw * 3, &e), 0);
+		ck_assert_int_eq(mnv2_resize_rgb_filter(&v, 0, 0, w, h, dst, dw, dh, (size_t)dw * 3,
+							ref_filter, &e), 0);
 		double *col = malloc(sizeof(double) * h), *tmp = malloc(sizeof(double) * (size_t)dw * h);
 		double *row = malloc(sizeof(double) * w), *out = malloc(sizeof(double) * dh);
 		for (int c = 0; c < 3; c++) {
@@ -72,13 +95,55 @@ START_TEST(resize_matches_float_reference)
 					 * that through, and the final rounding adds 0.5: 1.5 at most, plus
 					 * the 22-bit weights' quantization (well under 1e-3).
 					 * A wrong support, centre or weight errs by far more. */
-					ck_assert_msg(fabs(got - want) <= 1.501, "%ux%u->%ux%u at (%u,%u,%d): %d vs %.3f",
-						      w, h, dw, dh, x, y, c, got, want);
+					ck_assert_msg(fabs(got - want) <= 1.501, "%s %ux%u->%ux%u at "
+						      "(%u,%u,%d): %d vs %.3f",
+						      mnv2_resize_filter_name(ref_filter), w, h, dw, dh,
+						      x, y, c, got, want);
 				}
 			}
 		}
 		free(col), free(tmp), free(row), free(out), free(src), free(dst);
 	}
+}
+END_TEST
+
+/* Upscaling: the two filters are one. Shrinking 1-pixel stripes by 60/7: antialias averages
+ * them to grey, bilinear samples them (aliasing) — the documented trade. Unknown values
+ * are refused; names round-trip. */
+START_TEST(filters_differ_only_when_shrinking)
+{
+	enum { W = 60, H = 12 };
+	uint8_t *src = random_image(W, H, 77), up[2][90 * 20 * 3];
+	mnv2_rgb_view v = { src, W, H, W * 3 };
+	mnv2_error e;
+	for (int f = 0; f < 2; f++)
+		ck_assert_int_eq(mnv2_resize_rgb_filter(&v, 0, 0, W, H, up[f], 90, 20, 90 * 3,
+							(mnv2_resize_filter)f, &e), 0);
+	ck_assert_mem_eq(up[0], up[1], sizeof up[0]);
+	for (size_t i = 0; i < (size_t)W * H * 3; i++) /* vertical stripes, 1 pixel wide */
+		src[i] = (i / 3) % 2 ? 255 : 0;
+	uint8_t small[2][7 * 2 * 3];
+	for (int f = 0; f < 2; f++)
+		ck_assert_int_eq(mnv2_resize_rgb_filter(&v, 0, 0, W, H, small[f], 7, 2, 21,
+							(mnv2_resize_filter)f, &e), 0);
+	int aa_grey = 1, bl_not_grey = 0;
+	for (size_t i = 0; i < sizeof small[0]; i++) {
+		aa_grey &= abs(small[0][i] - 128) <= 24;
+		bl_not_grey |= abs(small[1][i] - 128) > 24;
+	}
+	ck_assert_msg(aa_grey, "antialias did not average the stripes");
+	ck_assert_msg(bl_not_grey, "bilinear averaged like antialias");
+	ck_assert_int_eq(mnv2_resize_rgb_filter(&v, 0, 0, W, H, small[0], 7, 2, 21,
+						(mnv2_resize_filter)7, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "unknown filter"));
+	mnv2_resize_filter out;
+	ck_assert_int_eq(mnv2_resize_filter_parse("bilinear", &out), 0);
+	ck_assert_int_eq(out, MNV2_FILTER_BILINEAR);
+	ck_assert_int_eq(mnv2_resize_filter_parse("antialias", &out), 0);
+	ck_assert_int_eq(out, MNV2_FILTER_ANTIALIAS);
+	ck_assert_int_eq(mnv2_resize_filter_parse("lanczos", &out), -1);
+	ck_assert_str_eq(mnv2_resize_filter_name(MNV2_FILTER_BILINEAR), "bilinear");
+	free(src);
 }
 END_TEST
 
@@ -214,7 +279,8 @@ int main(void)
 	Suite *s = suite_create("preprocess");
 	TCase *tc = tcase_create("preprocess");
 	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, resize_matches_float_reference);
+	tcase_add_loop_test(tc, resize_matches_float_reference, 0, 2);
+	tcase_add_test(tc, filters_differ_only_when_shrinking);
 	tcase_add_test(tc, resize_identity_and_constant);
 	tcase_add_test(tc, resize_rejects_bad_arguments);
 	tcase_add_test(tc, letterbox_pads_with_zero_point_and_maps_back);

@@ -25,11 +25,12 @@ void mnv2_frame_reader_init(mnv2_frame_reader *r, const mnv2_frame *f);
 void mnv2_frame_read(const mnv2_frame_reader *r, uint32_t y, uint32_t x0, uint32_t n,
 		     uint8_t *rgb);
 
-/* mnv2_resize_frame() with the portable loops only (simd 0), the SSE2 loops where built
+/* mnv2_resize_frame_filter() with the portable loops only (simd 0), the SSE2 loops where built
  * (1: x86-64), or the best the CPU has (2: AVX2 where built and supported, else as 1); all
- * give the same bytes, which the tests check. mnv2_resize_frame() is simd 2. */
+ * give the same bytes, which the tests check. mnv2_resize_frame_filter() is simd 2. */
 int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
 			   uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w,
-			   uint32_t dst_h, size_t dst_stride, int simd, mnv2_error *err);
+			   uint32_t dst_h, size_t dst_stride, mnv2_resize_filter filter, int simd,
+			   mnv2_error *err);
 
 #endif

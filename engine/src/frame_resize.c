@@ -38,7 +38,7 @@
 typedef struct stream {
 	mnv2_frame_reader rd;
 	mnv2_rect r;           /* the region, in frame pixels */
-	int dw, dh, need_h, need_v;
+	int dw, dh, need_h, need_v, antialias;
 	mnv2_coeffs ch, cv;
 	uint8_t *chunk;        /* converted pixels [cb, ce) of the current row (region x) */
 	uint32_t chunk_px;
@@ -307,7 +307,8 @@ static int run(stream *s, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, ui
 	       size_t dst_stride)
 {
 	int W = (int)s->r.width, H = (int)s->r.height;
-	if (mnv2_coeffs_make(&s->ch, W, x0, x1, s->dw) || mnv2_coeffs_make(&s->cv, H, y0, y1, s->dh))
+	if (mnv2_coeffs_make(&s->ch, W, x0, x1, s->dw, s->antialias) ||
+	    mnv2_coeffs_make(&s->cv, H, y0, y1, s->dh, s->antialias))
 		return -1;
 	if (s->need_h) {
 		uint32_t want = (uint32_t)s->ch.ksize * 4 > CHUNK_MIN ? (uint32_t)s->ch.ksize * 4 : CHUNK_MIN;
@@ -340,9 +341,13 @@ static int run(stream *s, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, ui
 
 int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
 			   uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w,
-			   uint32_t dst_h, size_t dst_stride, int simd, mnv2_error *err)
+			   uint32_t dst_h, size_t dst_stride, mnv2_resize_filter filter, int simd,
+			   mnv2_error *err)
 {
-	stream s = { .dw = (int)dst_w, .dh = (int)dst_h, .simd = simd && MNV2_FRAME_SIMD };
+	stream s = { .dw = (int)dst_w, .dh = (int)dst_h, .simd = simd && MNV2_FRAME_SIMD,
+		     .antialias = filter == MNV2_FILTER_ANTIALIAS };
+	if (filter != MNV2_FILTER_ANTIALIAS && filter != MNV2_FILTER_BILINEAR)
+		return mnv2_fail(err, "resize: unknown filter %d", (int)filter);
 #if MNV2_FRAME_AVX2
 	s.avx2 = simd >= 2 && mnv2_kpath_x86(mnv2_cpu_path()); /* avx2 or avxvnni */
 #endif
@@ -375,6 +380,15 @@ int mnv2_resize_frame(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0, ui
 		      uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
 		      size_t dst_stride, mnv2_error *err)
 {
-	return mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, dst, dst_w, dst_h, dst_stride, 2,
-				      err);
+	return mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, dst, dst_w, dst_h, dst_stride,
+				      MNV2_FILTER_ANTIALIAS, 2, err);
+}
+
+int mnv2_resize_frame_filter(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
+			     uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *dst,
+			     uint32_t dst_w, uint32_t dst_h, size_t dst_stride,
+			     mnv2_resize_filter filter, mnv2_error *err)
+{
+	return mnv2_resize_frame_path(f, roi, x0, y0, x1, y1, dst, dst_w, dst_h, dst_stride,
+				      filter, 2, err);
 }

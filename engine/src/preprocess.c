@@ -18,6 +18,25 @@ const char *mnv2_resize_mode_name(mnv2_resize_mode m)
 	return "?";
 }
 
+const char *mnv2_resize_filter_name(mnv2_resize_filter f)
+{
+	switch (f) {
+	case MNV2_FILTER_ANTIALIAS: return "antialias";
+	case MNV2_FILTER_BILINEAR: return "bilinear";
+	}
+	return "?";
+}
+
+int mnv2_resize_filter_parse(const char *s, mnv2_resize_filter *out)
+{
+	for (int f = 0; f <= MNV2_FILTER_BILINEAR; f++)
+		if (!strcmp(s, mnv2_resize_filter_name((mnv2_resize_filter)f))) {
+			*out = (mnv2_resize_filter)f;
+			return 0;
+		}
+	return -1;
+}
+
 int mnv2_resize_mode_parse(const char *s, mnv2_resize_mode *out)
 {
 	for (int m = 0; m <= MNV2_RESIZE_CENTER_CROP; m++)
@@ -78,7 +97,8 @@ static int check_input(const mnv2_tensor_info *in, size_t dst_len, mnv2_error *e
 /* The resampler a fill reads its source with: the box [x0,x1) x [y0,y1) of the source
  * (an RGB view or a raw frame's region) to w x h RGB888 at dst. */
 typedef int (*resize_fn)(const void *src, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
-			 uint8_t *dst, uint32_t w, uint32_t h, size_t stride, mnv2_error *err);
+			 uint8_t *dst, uint32_t w, uint32_t h, size_t stride,
+			 mnv2_resize_filter filter, mnv2_error *err);
 
 /* Resize mode geometry, padding, resampling and encoding of a W x H source into the input
  * tensor; tf maps to the source's pixels. */
@@ -116,7 +136,7 @@ static int fill(const void *src, resize_fn resize, uint32_t W, uint32_t H,
 	size_t stride = (size_t)S_w * 3; /* float32: resize into the first bytes, then widen */
 	memset(out, zero_byte(in), (size_t)S_w * S_h * 3);
 	if (resize(src, x0, y0, x1, y1, out + (size_t)oy * stride + (size_t)ox * 3, rw, rh,
-		   stride, err))
+		   stride, opts ? opts->filter : MNV2_FILTER_ANTIALIAS, err))
 		return -1;
 	encode(out, (size_t)S_w * S_h * 3, in, opts);
 	if (tf) {
@@ -141,9 +161,10 @@ static void shift_transform(mnv2_transform *tf, const mnv2_rect *r, uint32_t W, 
 }
 
 static int resize_view(const void *src, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
-		       uint8_t *dst, uint32_t w, uint32_t h, size_t stride, mnv2_error *err)
+		       uint8_t *dst, uint32_t w, uint32_t h, size_t stride,
+		       mnv2_resize_filter filter, mnv2_error *err)
 {
-	return mnv2_resize_rgb(src, x0, y0, x1, y1, dst, w, h, stride, err);
+	return mnv2_resize_rgb_filter(src, x0, y0, x1, y1, dst, w, h, stride, filter, err);
 }
 
 int mnv2_preprocess_roi(const mnv2_rgb_view *src, const mnv2_rect *roi,
@@ -181,10 +202,12 @@ typedef struct frame_src {
 } frame_src;
 
 static int resize_frame(const void *src, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
-			uint8_t *dst, uint32_t w, uint32_t h, size_t stride, mnv2_error *err)
+			uint8_t *dst, uint32_t w, uint32_t h, size_t stride,
+			mnv2_resize_filter filter, mnv2_error *err)
 {
 	const frame_src *fs = src;
-	return mnv2_resize_frame(fs->f, &fs->r, x0, y0, x1, y1, dst, w, h, stride, err);
+	return mnv2_resize_frame_filter(fs->f, &fs->r, x0, y0, x1, y1, dst, w, h, stride, filter,
+					err);
 }
 
 int mnv2_rect_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out,

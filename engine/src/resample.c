@@ -20,9 +20,11 @@ static double triangle(double x)
 }
 
 /* Weights for out_size outputs over the source span [in0, in1) of in_size samples. */
-int mnv2_coeffs_make(coeffs *c, int in_size, double in0, double in1, int out_size)
+int mnv2_coeffs_make(coeffs *c, int in_size, double in0, double in1, int out_size,
+		     int antialias)
 {
-	double scale = (in1 - in0) / out_size, filterscale = scale < 1.0 ? 1.0 : scale;
+	double scale = (in1 - in0) / out_size;
+	double filterscale = scale < 1.0 || !antialias ? 1.0 : scale;
 	double support = 1.0 * filterscale, ss = 1.0 / filterscale;
 	c->ksize = (int)ceil(support) * 2 + 1;
 	c->bounds = malloc(sizeof(int) * 2 * (size_t)out_size);
@@ -106,15 +108,15 @@ static void pass_v(const uint8_t *in, size_t in_stride, int row_shift, const coe
 }
 
 static int resample(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t x1,
-		    uint32_t y1, uint8_t *dst, int dw, int dh, size_t dst_stride)
+		    uint32_t y1, uint8_t *dst, int dw, int dh, size_t dst_stride, int aa)
 {
 	coeffs ch = { 0 }, cv = { 0 };
 	uint8_t *tmp = NULL;
 	int ret = -1;
 	int need_h = (uint32_t)dw != src->width || x0 || x1 != (uint32_t)dw;
 	int need_v = (uint32_t)dh != src->height || y0 || y1 != (uint32_t)dh;
-	if (mnv2_coeffs_make(&ch, (int)src->width, x0, x1, dw) ||
-	    mnv2_coeffs_make(&cv, (int)src->height, y0, y1, dh))
+	if (mnv2_coeffs_make(&ch, (int)src->width, x0, x1, dw, aa) ||
+	    mnv2_coeffs_make(&cv, (int)src->height, y0, y1, dh, aa))
 		goto out;
 	int first = cv.bounds[0], last = cv.bounds[2 * dh - 2] + cv.bounds[2 * dh - 1];
 	if (!need_h && !need_v) {
@@ -147,6 +149,16 @@ int mnv2_resize_rgb(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t
 		    uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h, size_t dst_stride,
 		    mnv2_error *err)
 {
+	return mnv2_resize_rgb_filter(src, x0, y0, x1, y1, dst, dst_w, dst_h, dst_stride,
+				      MNV2_FILTER_ANTIALIAS, err);
+}
+
+int mnv2_resize_rgb_filter(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t x1,
+			   uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
+			   size_t dst_stride, mnv2_resize_filter filter, mnv2_error *err)
+{
+	if (filter != MNV2_FILTER_ANTIALIAS && filter != MNV2_FILTER_BILINEAR)
+		return mnv2_fail(err, "resize: unknown filter %d", (int)filter);
 	if (!src->data || !dst || src->width == 0 || src->height == 0 || src->width > MAX_DIM ||
 	    src->height > MAX_DIM || src->stride < (size_t)src->width * 3)
 		return mnv2_fail(err, "resize: bad source image %ux%u stride %zu", src->width,
@@ -157,7 +169,8 @@ int mnv2_resize_rgb(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t
 	if (x0 >= x1 || y0 >= y1 || x1 > src->width || y1 > src->height)
 		return mnv2_fail(err, "resize: box [%u,%u)x[%u,%u) outside the %ux%u image", x0, x1,
 				 y0, y1, src->width, src->height);
-	if (resample(src, x0, y0, x1, y1, dst, (int)dst_w, (int)dst_h, dst_stride))
+	if (resample(src, x0, y0, x1, y1, dst, (int)dst_w, (int)dst_h, dst_stride,
+		     filter == MNV2_FILTER_ANTIALIAS))
 		return mnv2_fail(err, "resize: out of memory");
 	return 0;
 }

@@ -18,7 +18,10 @@ typedef struct mnv2_coeffs {
 	int32_t *k;       /* per output: ksize fixed-point weights */
 } mnv2_coeffs;
 
-int mnv2_coeffs_make(mnv2_coeffs *c, int in_size, double in0, double in1, int out_size);
+/* antialias: the support widens with the scale when shrinking (Pillow); 0: it stays one
+ * source sample each side (2-tap bilinear). */
+int mnv2_coeffs_make(mnv2_coeffs *c, int in_size, double in0, double in1, int out_size,
+		     int antialias);
 void mnv2_coeffs_free(mnv2_coeffs *c);
 
 /* A filtered sum (rounding constant included) to a byte. */

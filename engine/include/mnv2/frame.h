@@ -155,6 +155,12 @@ int mnv2_frame_to_rgb(const mnv2_frame *f, const mnv2_rect *roi, uint8_t *dst,
 int mnv2_resize_frame(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0, uint32_t y0,
 		      uint32_t x1, uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
 		      size_t dst_stride, mnv2_error *err);
+/* The same with either filter (mnv2/preprocess.h); mnv2_resize_frame() is antialias. The
+ * bytes equal mnv2_resize_rgb_filter()'s with the same filter. */
+int mnv2_resize_frame_filter(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x0,
+			     uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *dst,
+			     uint32_t dst_w, uint32_t dst_h, size_t dst_stride,
+			     mnv2_resize_filter filter, mnv2_error *err);
 
 /* Fills a model's NHWC [1,H,W,3] input from a raw frame (or its region roi) in one pass:
  * the same modes, encodings and transform as mnv2_preprocess(), as if the region were the

@@ -17,6 +17,17 @@
  * (the same real value when the zero point is shifted by 128), float32 as
  * (value - mean) / std with the mean and std given (127.5, 127.5 by default).
  *
+ * Filters (mnv2_preprocess_opts.filter):
+ *  - antialias (default): the filter above, support widened by the scale factor. Shrinking
+ *    a 1920x1080 frame to 300x300 reads every source pixel (13 x 8 taps an output pixel).
+ *  - bilinear: the same triangle, never widened: each output pixel interpolates its 2 x 2
+ *    nearest source pixels (half-pixel centres; OpenCV's INTER_LINEAR and TensorFlow's
+ *    resize_bilinear with half_pixel_centers, up to the last bit of rounding). About 1/6 of
+ *    the source rows and pixels are read for 1080p -> 300x300, so it costs a fraction of
+ *    antialias; but it aliases when shrinking by more than 2x (fine patterns and noise fold
+ *    into the result), and its bytes differ from the reference preprocessing the goldens
+ *    and accuracy figures were made with. Upscaling is the same for both.
+ *
  * Region of interest: mnv2_preprocess_roi() treats a rectangle of the image as the whole
  * image (pixels outside it are never read) and its transform maps back to the full
  * image's pixels. Raw camera frames (YUV, per-plane strides) go in through mnv2/frame.h,
@@ -39,6 +50,11 @@ typedef enum mnv2_resize_mode {
 	MNV2_RESIZE_CENTER_CROP = 2,
 } mnv2_resize_mode;
 
+typedef enum mnv2_resize_filter {
+	MNV2_FILTER_ANTIALIAS = 0,
+	MNV2_FILTER_BILINEAR = 1,
+} mnv2_resize_filter;
+
 /* A rectangle of an image in pixels: columns [x, x + width), rows [y, y + height). */
 typedef struct mnv2_rect {
 	uint32_t x, y, width, height;
@@ -60,18 +76,24 @@ typedef struct mnv2_rgb_view {
 
 const char *mnv2_resize_mode_name(mnv2_resize_mode m);
 int mnv2_resize_mode_parse(const char *s, mnv2_resize_mode *out); /* stretch|letterbox|center-crop */
+const char *mnv2_resize_filter_name(mnv2_resize_filter f);
+int mnv2_resize_filter_parse(const char *s, mnv2_resize_filter *out); /* antialias|bilinear */
 
 /* Resamples the box [x0,x1) x [y0,y1) of src to dst_w x dst_h RGB888 (dst_stride bytes per
- * row). Allocates only scratch proportional to the sizes; returns -1 with err on bad
- * arguments or allocation failure. */
+ * row) with the antialias filter (mnv2_resize_rgb_filter: either). Allocates only scratch
+ * proportional to the sizes; returns -1 with err on bad arguments or allocation failure. */
 int mnv2_resize_rgb(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t x1,
 		    uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h, size_t dst_stride,
 		    mnv2_error *err);
+int mnv2_resize_rgb_filter(const mnv2_rgb_view *src, uint32_t x0, uint32_t y0, uint32_t x1,
+			   uint32_t y1, uint8_t *dst, uint32_t dst_w, uint32_t dst_h,
+			   size_t dst_stride, mnv2_resize_filter filter, mnv2_error *err);
 
 /* Fills a model's NHWC [1,H,W,3] input buffer from an RGB image. */
 typedef struct mnv2_preprocess_opts {
 	mnv2_resize_mode mode;
 	float mean, std;      /* float32 inputs only; 0/0 means 127.5/127.5 */
+	mnv2_resize_filter filter;
 } mnv2_preprocess_opts;
 
 int mnv2_preprocess(const mnv2_rgb_view *src, const mnv2_tensor_info *input,
