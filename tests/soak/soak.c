@@ -302,7 +302,7 @@ static void print_summary(FILE *o, const args *a, const soak_env *e, const soak_
 
 /* ---- the phases ---- */
 
-/* Warm-up (15 % of the time, 30-90 s, one reload early on so the allocator has seen two
+/* Warm-up (15 % of the time, 45-90 s, one reload early on so the allocator has seen two
  * model sets, then on until RSS has settled), steady load (65 % of the rest: RSS at its
  * start and end must stay flat), faults under load (the rest). */
 /* RSS with the requests in flight at one instant taken out: the smallest of samples every
@@ -314,7 +314,7 @@ enum { RSS_WINDOW_MS = 2000 };
  * The warm-up goes on, by at most SETTLE_MAX_MS, until RSS floors SETTLE_SPAN windows apart
  * differ by less than SETTLE_KB: the steady phase then measures growth, not refilling. A
  * leak never settles, so it still meets the steady phase's limit. */
-enum { SETTLE_SPAN = 5, SETTLE_KB = 1024, SETTLE_MAX_MS = 60000 };
+enum { SETTLE_SPAN = 5, SETTLE_KB = 512, SETTLE_MAX_MS = 60000 };
 
 static long rss_floor(int pid)
 {
@@ -351,7 +351,7 @@ static void load_phase(soak_env *e, soak_load *l, soak_notify *nt, const args *a
 {
 	int64_t t0 = soak_now_ms(), total = (int64_t)(a->minutes * 60000);
 	int64_t warm = total * 15 / 100;
-	warm = warm < 30000 ? 30000 : warm > 90000 ? 90000 : warm;
+	warm = warm < 45000 ? 45000 : warm > 90000 ? 90000 : warm;
 	l->end_ms = INT64_MAX;   /* stopped below, when the phases are done */
 	if (soak_load_start(l)) {
 		soak_fail("cannot start the client threads");
