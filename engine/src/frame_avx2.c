@@ -192,6 +192,36 @@ void mnv2_dot3x4_avx2(const int16_t *const pl[3], const size_t off[4], const int
 	memcpy(out, tmp, 12);
 }
 
+void mnv2_dot3x8_2tap_avx2(const int16_t *const pl[3], const int32_t off[8],
+			   const int32_t *whi2, const int32_t *wlo2, uint8_t *out)
+{
+	const __m256i wh = _mm256_loadu_si256((const __m256i *)(const void *)whi2);
+	const __m256i wl = _mm256_loadu_si256((const __m256i *)(const void *)wlo2);
+	const __m256i half = _mm256_set1_epi32(1 << (MNV2_RESAMPLE_BITS - 1));
+	__m256i v[3];
+	for (int c = 0; c < 3; c++) {
+		/* one 32-bit load per output fetches its pixel pair (plain loads: on CPUs with
+		 * the Gather Data Sampling mitigation vpgatherdd is several times slower) */
+		int32_t q[8];
+		for (int o = 0; o < 8; o++)
+			memcpy(&q[o], pl[c] + off[o], 4);
+		__m256i p = _mm256_loadu_si256((const __m256i *)(const void *)q);
+		__m256i s = _mm256_add_epi32(_mm256_slli_epi32(_mm256_madd_epi16(p, wh), 11),
+					     _mm256_madd_epi16(p, wl));
+		v[c] = _mm256_srai_epi32(_mm256_add_epi32(s, half), MNV2_RESAMPLE_BITS);
+	}
+	/* per 128-bit half (4 outputs): R0-3 G0-3 B0-3 B0-3 bytes, then interleaved RGB */
+	__m256i rg = _mm256_packs_epi32(v[0], v[1]), bb = _mm256_packs_epi32(v[2], v[2]);
+	__m256i bytes = _mm256_packus_epi16(rg, bb);
+	const __m256i order = _mm256_setr_epi8(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1,
+					       -1, 0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1,
+					       -1, -1);
+	uint8_t tmp[32];
+	_mm256_storeu_si256((__m256i *)(void *)tmp, _mm256_shuffle_epi8(bytes, order));
+	memcpy(out, tmp, 12);
+	memcpy(out + 12, tmp + 16, 12);
+}
+
 void mnv2_acc_add_avx2(int32_t *acc, const uint8_t *h, size_t n, int32_t w)
 {
 	const __m256i vw = _mm256_set1_epi32(w);

@@ -29,6 +29,14 @@ void mnv2_dot3_avx2(const int16_t *r, const int16_t *g, const int16_t *b, const 
 void mnv2_dot3x4_avx2(const int16_t *const pl[3], const size_t off[4], const int16_t *whi,
 		      const int16_t *wlo, int kpad, uint8_t *out);
 
+/* Eight consecutive outputs of a filter with at most two taps each (bilinear, or any
+ * upscale): output o reads pl[c][off[o]] and pl[c][off[o] + 1] (both inside the planar
+ * buffers; a tap past the filter's end has weight 0), with the weight pairs whi2[o] and
+ * wlo2[o] (tap 0 in the low int16 half, tap 1 in the high); R, G, B go to out[3o ..].
+ * The same bytes as mnv2_dot3_avx2() with those weights. */
+void mnv2_dot3x8_2tap_avx2(const int16_t *const pl[3], const int32_t off[8],
+			   const int32_t *whi2, const int32_t *wlo2, uint8_t *out);
+
 /* mnv2_acc_add_sse2(): acc[i] += h[i] * w for i < n, w in [0, 2^22]. */
 void mnv2_acc_add_avx2(int32_t *acc, const uint8_t *h, size_t n, int32_t w);
 

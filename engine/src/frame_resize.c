@@ -49,6 +49,8 @@ typedef struct stream {
 	 * the tail read with zero weights) and the weights split in 11-bit halves. */
 	int simd, avx2, kpad;
 	int16_t *pl[3], *whi, *wlo;
+	/* AVX2, when every output has at most two taps: the weight pairs as one int32 each */
+	int32_t *w2hi, *w2lo;
 } stream;
 
 #if MNV2_FRAME_SIMD
@@ -128,6 +130,17 @@ static void filter_row_simd(stream *s, uint32_t sy, uint8_t *out)
 	for (int xx = 0; xx < s->dw; xx++) {
 		uint32_t xmin = (uint32_t)c->bounds[2 * xx], n = (uint32_t)c->bounds[2 * xx + 1];
 #if MNV2_FRAME_AVX2
+		/* two-tap filters: eight outputs at once, when all their taps are in the chunk */
+		if (s->w2hi && xx + 8 <= s->dw && xmin >= cb &&
+		    (uint32_t)(c->bounds[2 * xx + 14] + c->bounds[2 * xx + 15]) <= ce) {
+			const int16_t *const pl[3] = { s->pl[0], s->pl[1], s->pl[2] };
+			int32_t off[8];
+			for (int o = 0; o < 8; o++)
+				off[o] = c->bounds[2 * (xx + o)] - (int32_t)cb;
+			mnv2_dot3x8_2tap_avx2(pl, off, s->w2hi + xx, s->w2lo + xx, out + 3 * xx);
+			xx += 7;
+			continue;
+		}
 		/* four outputs at once when all their taps are in the chunk (bounds only grow) */
 		if (s->avx2 && xx + 4 <= s->dw && xmin >= cb &&
 		    (uint32_t)(c->bounds[2 * xx + 6] + c->bounds[2 * xx + 7]) <= ce) {
@@ -159,6 +172,24 @@ static void filter_row_simd(stream *s, uint32_t sy, uint8_t *out)
 	}
 }
 
+/* The first two split weights of every output as int32 pairs (tap 0 low) for
+ * mnv2_dot3x8_2tap_avx2(); kpad >= 8, so tap 1 exists (0 past the filter). 0, or -1. */
+static int pair_weights(stream *s)
+{
+	s->w2hi = malloc(sizeof(int32_t) * (size_t)s->dw);
+	s->w2lo = malloc(sizeof(int32_t) * (size_t)s->dw);
+	if (!s->w2hi || !s->w2lo)
+		return -1;
+	for (int xx = 0; xx < s->dw; xx++) {
+		size_t k = (size_t)xx * (size_t)s->kpad;
+		s->w2hi[xx] = (int32_t)((uint32_t)(uint16_t)s->whi[k] |
+					(uint32_t)(uint16_t)s->whi[k + 1] << 16);
+		s->w2lo[xx] = (int32_t)((uint32_t)(uint16_t)s->wlo[k] |
+					(uint32_t)(uint16_t)s->wlo[k + 1] << 16);
+	}
+	return 0;
+}
+
 /* Splits the weights for mnv2_dot3_sse2() and makes the planar chunk; 0, or -1. */
 static int simd_setup(stream *s)
 {
@@ -171,13 +202,16 @@ static int simd_setup(stream *s)
 		s->pl[p] = calloc((size_t)s->chunk_px + (size_t)s->kpad, sizeof(int16_t));
 	if (!s->whi || !s->wlo || !s->pl[0] || !s->pl[1] || !s->pl[2])
 		return -1;
-	for (int xx = 0; xx < s->dw; xx++)
+	int two_tap = s->avx2;
+	for (int xx = 0; xx < s->dw; xx++) {
+		two_tap &= c->bounds[2 * xx + 1] <= 2;
 		for (int j = 0; j < c->ksize; j++) { /* weights are >= 0 and <= 2^22 */
 			int32_t w = c->k[(size_t)xx * c->ksize + (size_t)j];
 			s->whi[(size_t)xx * s->kpad + (size_t)j] = (int16_t)(w >> 11);
 			s->wlo[(size_t)xx * s->kpad + (size_t)j] = (int16_t)(w & 2047);
 		}
-	return 0;
+	}
+	return two_tap ? pair_weights(s) : 0;
 }
 #endif
 
@@ -371,6 +405,8 @@ int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x
 	free(s.acc);
 	free(s.whi);
 	free(s.wlo);
+	free(s.w2hi);
+	free(s.w2lo);
 	for (int p = 0; p < 3; p++)
 		free(s.pl[p]);
 	return rc ? mnv2_fail(err, "resize: out of memory") : 0;
