@@ -9,7 +9,7 @@
 #define S_OFF(member) offsetof(mnv2_ssd_anchors_cfg, member)
 #define OPEN 1
 
-enum { M_NAME, M_PATH, M_LABELS, M_KIND, M_RESIZE, M_TOPK, M_SCORE, M_MAXDET, M_SSD, M_PLAN,
+enum { M_NAME, M_PATH, M_LABELS, M_KIND, M_RESIZE, M_FILTER, M_TOPK, M_SCORE, M_MAXDET, M_SSD, M_PLAN,
        M_N };
 enum { S_LAYERS, S_MIN, S_MAX, S_RATIOS, S_INTERP, S_REDUCE, S_FMAPS, S_Y, S_X, S_H, S_W,
        S_IOU, S_SCORE, S_MAXDET, S_REGULAR, S_PERCLASS, S_CLASSES, S_LOGITS, S_NOBG, S_N };
@@ -41,6 +41,12 @@ static const char *const resize_names[] = { "stretch", "letterbox", "center-crop
 static const int resize_values[] = { 0, 1, 2 };
 static const cfg_enum resize_enum = { resize_names, resize_values,
 	"one of stretch, letterbox, center-crop" };
+
+/* The values of mnv2_resize_filter (mnv2/preprocess.h). */
+static const char *const filter_names[] = { "antialias", "bilinear", NULL };
+static const int filter_values[] = { 0, 1 };
+static const cfg_enum filter_enum = { filter_names, filter_values,
+	"one of antialias, bilinear" };
 
 /* The values of mnv2_plan_mode (mnv2/engine.h). */
 static const char *const plan_names[] = { "default", "layers", "fused", NULL };
@@ -118,6 +124,8 @@ static const cfg_field model_fields[] = {
 	{ "labels", cfg_h_path, M_LABELS, M_OFF(labels), ST_INT, 0, 0, 0, &labels_spec },
 	{ "kind", cfg_h_enum, M_KIND, M_OFF(kind), ST_INT, 0, 0, 0, &kind_enum },
 	{ "resize", cfg_h_enum, M_RESIZE, M_OFF(resize), ST_INT, 0, 0, 0, &resize_enum },
+	{ "resize_filter", cfg_h_enum, M_FILTER, M_OFF(resize_filter), ST_INT, 0, 0, 0,
+	  &filter_enum },
 	{ "top_k", cfg_h_int, M_TOPK, M_OFF(top_k), ST_INT, 1, 10000, 0, NULL },
 	{ "score_threshold", cfg_h_float, M_SCORE, M_OFF(score_threshold), ST_FLOAT, 0, 1, 0,
 	  NULL },
@@ -132,8 +140,8 @@ static const cfg_table model_table = { "a model", model_fields,
 void cfg_model_defaults(mnv2_model_cfg *m)
 {
 	*m = (mnv2_model_cfg){
-		.kind = MNV2_CFG_KIND_AUTO, .resize = 0, .top_k = 5, .score_threshold = -1.0f,
-		.max_detections = 0,
+		.kind = MNV2_CFG_KIND_AUTO, .resize = 0, .resize_filter = 0, .top_k = 5,
+		.score_threshold = -1.0f, .max_detections = 0,
 		.ssd = {
 			.enabled = 0, .num_layers = 6, .min_scale = 0.2f, .max_scale = 0.95f,
 			.aspect_ratios = { 1.0f, 2.0f, 0.5f, 3.0f, 1.0f / 3.0f },

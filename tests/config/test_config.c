@@ -64,6 +64,7 @@ static void check_default_model(const mnv2_model_cfg *m)
 	ck_assert_ptr_null(m->labels);
 	ck_assert_int_eq(m->kind, MNV2_CFG_KIND_AUTO);
 	ck_assert_int_eq(m->resize, 0);
+	ck_assert_int_eq(m->resize_filter, 0); /* MNV2_FILTER_ANTIALIAS */
 	ck_assert_int_eq(m->top_k, 5);
 	ck_assert(m->score_threshold < 0);
 	ck_assert_int_eq(m->max_detections, 0);
@@ -161,6 +162,25 @@ START_TEST(test_memory_plan)
 }
 END_TEST
 
+/* resize_filter takes mnv2_resize_filter's values (antialias 0, bilinear 1); absent, 0. */
+START_TEST(test_resize_filter)
+{
+	static const char y[] = "models:\n"
+				"  - {name: a, path: a.tflite, resize_filter: antialias}\n"
+				"  - {name: b, path: b.tflite, resize_filter: bilinear}\n"
+				"  - {name: c, path: c.tflite, resize: letterbox}\n";
+	mnv2_config c;
+	char err[ERRLEN];
+	ck_assert_msg(parse(y, &c, err) == 0, "%s", err);
+	ck_assert_uint_eq(c.n_models, 3);
+	ck_assert_int_eq(c.models[0].resize_filter, 0);
+	ck_assert_int_eq(c.models[1].resize_filter, 1);
+	ck_assert_int_eq(c.models[2].resize_filter, 0);
+	ck_assert_int_eq(c.models[2].resize, 1);   /* letterbox: a key of its own */
+	mnv2_config_free(&c);
+}
+END_TEST
+
 START_TEST(test_empty_ssd_section)
 {
 	mnv2_config c;
@@ -228,7 +248,8 @@ static const char every_key[] =
 	"      no_background: True\n"
 	"  - name: plain\n"                         /* 50 */
 	"    path: /models/plain.tflite\n"
-	"    kind: detect\n";
+	"    kind: detect\n"
+	"    resize_filter: bilinear\n";
 
 static void check_every_global(const mnv2_config *c)
 {
@@ -262,6 +283,7 @@ static void check_every_classifier(const mnv2_model_cfg *m)
 	ck_assert_str_eq(m->labels, "/abs/labels.txt");
 	ck_assert_int_eq(m->kind, MNV2_CFG_KIND_CLASSIFIER);
 	ck_assert_int_eq(m->resize, 2);
+	ck_assert_int_eq(m->resize_filter, 0);
 	ck_assert_int_eq(m->top_k, 3);
 	ck_assert_float_eq(m->score_threshold, 0.25f);
 	ck_assert_int_eq(m->line, 18);
@@ -326,6 +348,7 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(c.models[2].path, "/models/plain.tflite");
 	ck_assert_int_eq(c.models[2].kind, MNV2_CFG_KIND_DETECTOR);
 	ck_assert_int_eq(c.models[2].line, 51);
+	ck_assert_int_eq(c.models[2].resize_filter, 1);   /* bilinear */
 	mnv2_config_free(&c);
 }
 END_TEST
@@ -479,6 +502,13 @@ static const bad_case bad[] = {
 	{ "models:\n  - {name: a, path: b, resize: letterbx}\n", "2:32",
 	  "expected one of stretch, letterbox, center-crop for 'resize', got 'letterbx' "
 	  "(did you mean 'letterbox'?)" },
+	{ "models:\n  - {name: a, path: b, resize_filter: nearest}\n", "2:39",
+	  "expected one of antialias, bilinear for 'resize_filter', got 'nearest'" },
+	{ "models:\n  - name: a\n    path: b\n    resize_filter: bilinaer\n", "4:20",
+	  "expected one of antialias, bilinear for 'resize_filter', got 'bilinaer' "
+	  "(did you mean 'bilinear'?)" },
+	{ "models:\n  - {name: a, path: b, resize_filter: [bilinear]}\n", "2:39",
+	  "expected one of antialias, bilinear for 'resize_filter', got a list" },
 	{ "models:\n  - {name: a, path: b, memory_plan: fuse}\n", "2:37",
 	  "expected one of default, layers, fused for 'memory_plan', got 'fuse' "
 	  "(did you mean 'fused'?)" },
@@ -1003,6 +1033,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, test_minimal);
 	tcase_add_test(t, test_thread_budget_auto);
 	tcase_add_test(t, test_memory_plan);
+	tcase_add_test(t, test_resize_filter);
 	tcase_add_test(t, test_empty_ssd_section);
 	tcase_add_test(t, test_every_key);
 	tcase_add_test(t, test_grouped_keys);

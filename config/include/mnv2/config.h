@@ -55,6 +55,7 @@ typedef struct mnv2_model_cfg {
 	char *labels;            /* optional label file; else labels packed in the model */
 	mnv2_model_kind_cfg kind;
 	int resize;              /* mnv2_resize_mode: stretch (default), letterbox, center-crop */
+	int resize_filter;       /* mnv2_resize_filter: antialias (default), bilinear */
 	int top_k;               /* default 5 */
 	float score_threshold;   /* default 0 (classifier), 0.3 (detector) if unset (<0) */
 	int max_detections;      /* default 0 = all the model gives */
