@@ -121,6 +121,10 @@ static unsigned check_options(const Mnv2__Options *o, char *msg, size_t len)
 	if ((int)o->resize < MNV2__RESIZE_MODE__RESIZE_DEFAULT ||
 	    (int)o->resize > MNV2__RESIZE_MODE__RESIZE_CENTER_CROP)
 		return say(msg, len, ST_INVALID, "options: unknown resize mode %d", (int)o->resize);
+	if ((int)o->resize_filter < MNV2__RESIZE_FILTER__RESIZE_FILTER_DEFAULT ||
+	    (int)o->resize_filter > MNV2__RESIZE_FILTER__RESIZE_FILTER_BILINEAR)
+		return say(msg, len, ST_INVALID, "options: unknown resize filter %d",
+			   (int)o->resize_filter);
 	if (!(o->score_threshold >= 0.0f && o->score_threshold <= 1.0f))
 		return say(msg, len, ST_INVALID, "options: score_threshold %g is not in [0, 1]",
 			   (double)o->score_threshold);
@@ -293,13 +297,23 @@ static mnv2_resize_mode resize_mode(const run_state *s)
 	}
 }
 
+static mnv2_resize_filter resize_filter(const run_state *s)
+{
+	switch (s->t.options ? s->t.options->resize_filter
+			     : MNV2__RESIZE_FILTER__RESIZE_FILTER_DEFAULT) {
+	case MNV2__RESIZE_FILTER__RESIZE_FILTER_ANTIALIAS: return MNV2_FILTER_ANTIALIAS;
+	case MNV2__RESIZE_FILTER__RESIZE_FILTER_BILINEAR: return MNV2_FILTER_BILINEAR;
+	default: return s->m->filter;
+	}
+}
+
 static unsigned preprocess_and_run(run_state *s, int64_t *t0)
 {
 	mnv2_error e = { { 0 } };
 	size_t bytes = 0;
 	void *in = mnv2_context_input(s->ctx, 0, &bytes);
 	mnv2_rgb_view v = { s->img.data, s->img.width, s->img.height, s->img.stride };
-	mnv2_preprocess_opts po = { .mode = resize_mode(s) };
+	mnv2_preprocess_opts po = { .mode = resize_mode(s), .filter = resize_filter(s) };
 	int rc = !in ? -1
 	       : s->is_frame ? mnv2_preprocess_frame(&s->frame, &s->roi, &s->m->input, &po, in,
 						    bytes, &s->tf, &e)

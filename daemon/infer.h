@@ -8,9 +8,9 @@
  *  - mnv2d_infer_run() runs on a worker with that worker's context: deadline check (the
  *    deadline passed while queued: DEADLINE_EXCEEDED, nothing runs), image decoding (bad
  *    image: INVALID_ARGUMENT with the decoder's message), preprocessing with the requested
- *    or configured resize mode, inference (failure: INTERNAL with the engine's message),
- *    post-processing (top-K with labels; detections with labels, boxes in the original
- *    image's pixels and the model's normalized boxes). It packs the Response into
+ *    or configured resize mode and filter, inference (failure: INTERNAL with the engine's
+ *    message), post-processing (top-K with labels; detections with labels, boxes in the
+ *    original image's pixels and the model's normalized boxes). It packs the Response into
  *    job->frame with the timing breakdown and records it in the model's statistics.
  *  - Nothing here touches the network or the loop's state; it is safe on any thread. */
 #ifndef MNV2D_INFER_H

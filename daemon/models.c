@@ -88,6 +88,8 @@ static void defaults(mnv2d_model *m, const mnv2_model_cfg *c)
 	m->resize = c->resize == MNV2_RESIZE_LETTERBOX	 ? MNV2_RESIZE_LETTERBOX
 		  : c->resize == MNV2_RESIZE_CENTER_CROP ? MNV2_RESIZE_CENTER_CROP
 							 : MNV2_RESIZE_STRETCH;
+	m->filter = c->resize_filter == MNV2_FILTER_BILINEAR ? MNV2_FILTER_BILINEAR
+							     : MNV2_FILTER_ANTIALIAS;
 }
 
 /* The configuration's ssd_anchors (defaults filled in by the parser) for the engine. */

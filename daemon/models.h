@@ -41,6 +41,7 @@ typedef struct mnv2d_model {
 	float score_threshold;
 	unsigned max_detections;      /* 0: all the model gives */
 	mnv2_resize_mode resize;
+	mnv2_resize_filter filter;
 	uint64_t load_us;
 	mnv2d_stats stats;
 	int stats_ready;              /* stats initialised (to be destroyed) */

@@ -5,6 +5,7 @@
 #include "test_models.h"
 #include "test_util.h"
 
+#include "mnv2/draw.h"
 #include "mnv2/engine.h"
 #include "mnv2/preprocess.h"
 #include "mnv2/ssd.h"
@@ -137,9 +138,9 @@ static uint8_t *pattern_rgb(uint32_t w, uint32_t h, uint32_t seed)
 	return p;
 }
 
-/* What the engine itself answers for the classifier on this frame (stretch). */
-static size_t engine_top_k(const uint8_t *rgb, uint32_t w, uint32_t h, size_t k,
-			   mnv2_class_score *out)
+/* What the engine itself answers for the classifier on this frame (stretch, filter). */
+static size_t engine_top_k_filter(const uint8_t *rgb, uint32_t w, uint32_t h, size_t k,
+				  mnv2_resize_filter filter, mnv2_class_score *out)
 {
 	char path[256];
 	snprintf(path, sizeof path, "%s/" TD_CLS ".tflite", env.dir);
@@ -152,7 +153,7 @@ static size_t engine_top_k(const uint8_t *rgb, uint32_t w, uint32_t h, size_t k,
 	size_t bytes;
 	void *buf = mnv2_context_input(c, 0, &bytes);
 	mnv2_rgb_view v = { rgb, w, h, (size_t)w * 3 };
-	mnv2_preprocess_opts po = { .mode = MNV2_RESIZE_STRETCH };
+	mnv2_preprocess_opts po = { .mode = MNV2_RESIZE_STRETCH, .filter = filter };
 	mnv2_transform tf;
 	ck_assert_int_eq(mnv2_preprocess(&v, &in, &po, buf, bytes, &tf, &e), 0);
 	ck_assert_int_eq(mnv2_context_run(c, &e), 0);
@@ -160,6 +161,13 @@ static size_t engine_top_k(const uint8_t *rgb, uint32_t w, uint32_t h, size_t k,
 	mnv2_context_free(c);
 	mnv2_model_free(m);
 	return n;
+}
+
+/* The same with the default (antialias) filter. */
+static size_t engine_top_k(const uint8_t *rgb, uint32_t w, uint32_t h, size_t k,
+			   mnv2_class_score *out)
+{
+	return engine_top_k_filter(rgb, w, h, k, MNV2_FILTER_ANTIALIAS, out);
 }
 
 static Mnv2__Response *classify_raw(int fd, uint64_t id, const char *model, const uint8_t *rgb,
@@ -465,6 +473,137 @@ START_TEST(raw_ssd_anchors)
 }
 END_TEST
 
+/* ---- resize filter ---- */
+
+/* A classify of rgb (raw frame, or encoded as the PNG png) by model with the request's
+ * filter f must give the engine's answer want (10 classes, exact scores). */
+static void expect_classes(int fd, uint64_t id, const char *model, const uint8_t *rgb,
+			   const uint8_t *png, size_t png_len, Mnv2__ResizeFilter f,
+			   const mnv2_class_score *want)
+{
+	td_image_req q;
+	if (png)
+		td_encoded_request(&q, 0, id, model, png, png_len);
+	else
+		td_raw_request(&q, 0, id, model, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 64, 48,
+			       rgb, 64 * 48 * 3);
+	q.opts.top_k = 10;
+	q.opts.resize_filter = f;
+	Mnv2__Response *r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_uint_eq(r->classify->n_classes, 10);
+	for (size_t i = 0; i < 10; i++) {
+		ck_assert_msg(r->classify->classes[i]->index == want[i].index &&
+			      r->classify->classes[i]->score == want[i].score,
+			      "request %llu (%s, filter %d, %s), class %zu: %u %g, wanted %u %g",
+			      (unsigned long long)id, model, (int)f, png ? "PNG" : "raw", i,
+			      r->classify->classes[i]->index,
+			      (double)r->classify->classes[i]->score, want[i].index,
+			      (double)want[i].score);
+	}
+	mnv2__response__free_unpacked(r, NULL);
+}
+
+static uint8_t *png_of(uint8_t *rgb, uint32_t w, uint32_t h, size_t *len)
+{
+	mnv2_image img = { w, h, (size_t)w * 3, rgb };
+	uint8_t *png = NULL;
+	char err[256];
+	ck_assert_msg(mnv2_png_encode(&img, &png, len, err, sizeof err) == 0, "%s", err);
+	return png;
+}
+
+/* Options.resize_filter reaches the engine for raw frames and encoded images; it wins over
+ * the model's configured resize_filter, and RESIZE_FILTER_DEFAULT keeps that one. */
+START_TEST(resize_filter_classify)
+{
+	static const char models[] =
+		"models:\n"
+		"  - name: " TD_CLS "\n    path: " TD_CLS ".tflite\n"
+		"  - name: clsbl\n    path: " TD_CLS ".tflite\n    resize_filter: bilinear\n";
+	if (td_start(&env, NULL, models))
+		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
+	/* 64x48 noise to the classifier's 16x16: 4x and 3x shrinking, where the filters'
+	 * inputs differ (and, for this image, the scores) */
+	uint8_t *rgb = pattern_rgb(64, 48, 31);
+	mnv2_class_score aa[10], bl[10];
+	ck_assert_uint_eq(engine_top_k_filter(rgb, 64, 48, 10, MNV2_FILTER_ANTIALIAS, aa), 10);
+	ck_assert_uint_eq(engine_top_k_filter(rgb, 64, 48, 10, MNV2_FILTER_BILINEAR, bl), 10);
+	int differ = 0;
+	for (int i = 0; i < 10; i++)
+		differ |= aa[i].index != bl[i].index || aa[i].score != bl[i].score;
+	ck_assert_msg(differ, "both filters give the same classes: the test would show nothing");
+	size_t png_len;
+	uint8_t *png = png_of(rgb, 64, 48, &png_len);
+	static const struct {
+		const char *model;
+		Mnv2__ResizeFilter f;
+		int bilinear;
+	} cases[] = {
+		{ TD_CLS, MNV2__RESIZE_FILTER__RESIZE_FILTER_DEFAULT, 0 },   /* unconfigured */
+		{ TD_CLS, MNV2__RESIZE_FILTER__RESIZE_FILTER_ANTIALIAS, 0 },
+		{ TD_CLS, MNV2__RESIZE_FILTER__RESIZE_FILTER_BILINEAR, 1 },
+		{ "clsbl", MNV2__RESIZE_FILTER__RESIZE_FILTER_DEFAULT, 1 },  /* configured */
+		{ "clsbl", MNV2__RESIZE_FILTER__RESIZE_FILTER_ANTIALIAS, 0 },
+		{ "clsbl", MNV2__RESIZE_FILTER__RESIZE_FILTER_BILINEAR, 1 },
+	};
+	int fd = conn();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const mnv2_class_score *want = cases[i].bilinear ? bl : aa;
+		expect_classes(fd, 2 * i + 1, cases[i].model, rgb, NULL, 0, cases[i].f, want);
+		expect_classes(fd, 2 * i + 2, cases[i].model, rgb, png, png_len, cases[i].f, want);
+	}
+	free(png);
+	free(rgb);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
+/* What each filter sees: red 2x2 dots on black, one at the centre of each 8x8 block of a
+ * 16x16 image. Shrunk to the detector's 2x2 input, bilinear reads only the four pixels
+ * around each output pixel's centre, all red: four detections of score 1; antialias
+ * averages each quadrant (a tent 16 pixels wide), about a tenth of it red. */
+START_TEST(resize_filter_detect)
+{
+	start(NULL);
+	uint8_t *rgb = td_solid_rgb(16, 16, 0, 0, 0);
+	for (int y = 0; y < 16; y++)
+		for (int x = 0; x < 16; x++)
+			if ((x % 8 == 3 || x % 8 == 4) && (y % 8 == 3 || y % 8 == 4))
+				rgb[(y * 16 + x) * 3] = 255;
+	int fd = conn();
+	td_image_req q;
+	td_raw_request(&q, 1, 1, TD_DET, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_RGB888, 16, 16, rgb,
+		       16 * 16 * 3);
+	q.opts.resize_filter = MNV2__RESIZE_FILTER__RESIZE_FILTER_BILINEAR;
+	Mnv2__Response *r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	check_quadrants(r->detect, 16, 16, 0, "red", 0.99f);
+	mnv2__response__free_unpacked(r, NULL);
+	/* the model's default (antialias): nothing over the default 0.3 ... */
+	q.opts.resize_filter = MNV2__RESIZE_FILTER__RESIZE_FILTER_DEFAULT;
+	q.req.request_id = 2;
+	r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	ck_assert_uint_eq(r->detect->n_detections, 0);
+	mnv2__response__free_unpacked(r, NULL);
+	/* ... and the same faint quadrants as antialias when asked for by name */
+	q.opts.resize_filter = MNV2__RESIZE_FILTER__RESIZE_FILTER_ANTIALIAS;
+	q.opts.score_threshold = 0.01f;
+	q.req.request_id = 3;
+	r = roundtrip(fd, &q.req);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	check_quadrants(r->detect, 16, 16, 0, "red", 0.01f);
+	for (size_t i = 0; i < r->detect->n_detections; i++)
+		ck_assert_float_lt(r->detect->detections[i]->score, 0.2f);
+	mnv2__response__free_unpacked(r, NULL);
+	free(rgb);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
 /* ---- pipelining ---- */
 
 START_TEST(pipelining_out_of_order)
@@ -662,6 +801,12 @@ START_TEST(request_errors)
 	q.opts.resize = (Mnv2__ResizeMode)9;
 	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "resize mode 9");
 	q.opts.resize = MNV2__RESIZE_MODE__RESIZE_DEFAULT;
+	q.opts.resize_filter = (Mnv2__ResizeFilter)3;
+	q.req.request_id = 510;
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "options: unknown resize filter 3");
+	q.opts.resize_filter = (Mnv2__ResizeFilter)-1;
+	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "options: unknown resize filter -1");
+	q.opts.resize_filter = MNV2__RESIZE_FILTER__RESIZE_FILTER_DEFAULT;
 	q.opts.score_threshold = 2.0f;
 	q.req.request_id = 506;
 	expect_error(fd, &q.req, ST(INVALID_ARGUMENT), "score_threshold");
@@ -679,7 +824,7 @@ START_TEST(request_errors)
 	Mnv2__Response *st = td_status(env.sock);
 	const Mnv2__ModelStats *ms = td_model_stats(st, TD_CLS);
 	ck_assert_ptr_nonnull(ms);
-	ck_assert_uint_eq(td_count(ms, ST(INVALID_ARGUMENT)), 6);
+	ck_assert_uint_eq(td_count(ms, ST(INVALID_ARGUMENT)), 8);
 	ck_assert_uint_eq(td_count(ms, ST(OK)), 0);
 	mnv2__response__free_unpacked(st, NULL);
 	free(rgb);
@@ -1699,6 +1844,8 @@ static Suite *suite(void)
 		{ "classify", classify_matches_engine },
 		{ "detect", detect_synthetic },
 		{ "raw_ssd", raw_ssd_anchors },
+		{ "filter_classify", resize_filter_classify },
+		{ "filter_detect", resize_filter_detect },
 		{ "pipelining", pipelining_out_of_order },
 		{ "concurrent", concurrent_clients },
 		{ "killed_clients", killed_clients_leak_nothing },

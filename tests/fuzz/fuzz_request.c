@@ -104,7 +104,8 @@ static mnv2d_modelset *load_set(void)
 		"models:\n"
 		"  - {name: cls, path: cls.tflite, labels: cls.txt, kind: classifier}\n"
 		"  - {name: det, path: det.tflite, kind: detector, max_detections: 3}\n"
-		"  - {name: cls8, path: cls8.tflite, resize: letterbox, top_k: 2}\n"
+		"  - {name: cls8, path: cls8.tflite, resize: letterbox, resize_filter: bilinear, "
+		"top_k: 2}\n"
 		"  - {name: " LONG_NAME ", path: cls.tflite, resize: center-crop}\n";
 	mnv2_config cfg;
 	mnv2d_modelset *set = NULL;
@@ -520,9 +521,16 @@ static void seed_tasks(seeds *s)
 	append(s, &q.r);
 	emit(s, "bad-threshold", MNV2D_INTAKE_ERROR, INVALID);
 	start(s, 0);
+	image_req(&q, 0, 28, "cls8");
+	with_options(&q);
+	q.opts.resize_filter = (Mnv2__ResizeFilter)3;
+	append(s, &q.r);
+	emit(s, "bad-filter", MNV2D_INTAKE_ERROR, INVALID);
+	start(s, 0);
 	image_req(&q, 1, 27, "");
 	with_options(&q);
 	q.opts.resize = MNV2__RESIZE_MODE__RESIZE_LETTERBOX;
+	q.opts.resize_filter = MNV2__RESIZE_FILTER__RESIZE_FILTER_BILINEAR;
 	q.opts.max_detections = 2;
 	q.opts.score_threshold = 0.25f;
 	mnv2__rect__init(&q.roi);
