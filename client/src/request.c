@@ -69,6 +69,9 @@ static mnv2c_code check_options(const mnv2c_options *opt, mnv2c_error *err)
 	if ((unsigned)opt->resize > MNV2C_RESIZE_CENTER_CROP)
 		return mnv2c__fail(err, MNV2C_ERR_USAGE, 0, "unknown resize mode %d",
 				   (int)opt->resize);
+	if ((unsigned)opt->filter > MNV2C_FILTER_BILINEAR)
+		return mnv2c__fail(err, MNV2C_ERR_USAGE, 0, "unknown resize filter %d",
+				   (int)opt->filter);
 	return MNV2C_OK;
 }
 
@@ -162,6 +165,7 @@ static void set_options(Mnv2__Options *po, Mnv2__Rect *roi, const mnv2c_options 
 	po->score_threshold = opt->score_threshold;
 	po->max_detections = opt->max_detections;
 	po->resize = (Mnv2__ResizeMode)opt->resize;
+	po->resize_filter = (Mnv2__ResizeFilter)opt->filter;
 	if (opt->roi.x || opt->roi.y || opt->roi.width || opt->roi.height) {
 		mnv2__rect__init(roi);
 		roi->x = opt->roi.x;

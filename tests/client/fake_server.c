@@ -216,9 +216,10 @@ static void canned_classify(fs_canned *c, const Mnv2__ClassifyRequest *q, uint64
 			 im->raw->data.len);
 	else
 		snprintf(c->labels[0], sizeof c->labels[0], "no image");
-	snprintf(c->labels[1], sizeof c->labels[1], "top_k=%u thr=%g max=%u resize=%d",
+	snprintf(c->labels[1], sizeof c->labels[1], "top_k=%u thr=%g max=%u resize=%d filter=%d",
 		 o ? (unsigned)o->top_k : 0, o ? (double)o->score_threshold : 0.0,
-		 o ? (unsigned)o->max_detections : 0, o ? (int)o->resize : 0);
+		 o ? (unsigned)o->max_detections : 0, o ? (int)o->resize : 0,
+		 o ? (int)o->resize_filter : 0);
 	snprintf(c->labels[2], sizeof c->labels[2], "tabby \"cat\"\\\n\t\x01 caf\xc3\xa9");
 	for (int i = 0; i < 3; i++) {
 		mnv2__class__init(&c->classes[i]);

@@ -33,7 +33,8 @@ START_TEST(test_classify_blocking)
 	mnv2c_client *c = pair_client(fs_script_echo, NULL, &srv);
 	mnv2c_image im = mnv2c_image_encoded(jpeg_bytes, sizeof jpeg_bytes);
 	mnv2c_options opt = {.model = "mnv2", .top_k = 3, .score_threshold = 0.25f,
-			     .resize = MNV2C_RESIZE_LETTERBOX, .deadline_ms = 500};
+			     .resize = MNV2C_RESIZE_LETTERBOX, .deadline_ms = 500,
+			     .filter = MNV2C_FILTER_BILINEAR};
 	mnv2c_classify_result *r = NULL;
 	mnv2c_error err;
 	char want[64];
@@ -46,7 +47,7 @@ START_TEST(test_classify_blocking)
 	snprintf(want, sizeof want, "len=%zu sum=%08x", sizeof jpeg_bytes,
 		 fs_checksum(jpeg_bytes, sizeof jpeg_bytes));
 	ck_assert_str_eq(r->classes[0].label, want);
-	ck_assert_str_eq(r->classes[1].label, "top_k=3 thr=0.25 max=0 resize=2");
+	ck_assert_str_eq(r->classes[1].label, "top_k=3 thr=0.25 max=0 resize=2 filter=2");
 	ck_assert_str_eq(r->classes[2].label, "tabby \"cat\"\\\n\t\x01 caf\xc3\xa9");
 	ck_assert_float_eq(r->classes[0].score, 0.5f);
 	ck_assert_uint_eq(r->timing.queue_us, 1);
@@ -133,7 +134,7 @@ START_TEST(test_raw_frame_encoding)
 	ck_assert_int_eq(mnv2c_classify(c, &im, NULL, &r, &err), MNV2C_OK);
 	ck_assert_str_eq(r->model, "mobilenet_v2");
 	ck_assert_str_eq(r->classes[0].label, "raw fmt=2 240x101 stride=730 len=73720");
-	ck_assert_str_eq(r->classes[1].label, "top_k=0 thr=0 max=0 resize=0");
+	ck_assert_str_eq(r->classes[1].label, "top_k=0 thr=0 max=0 resize=0 filter=0");
 	mnv2c_classify_result_free(r);
 	mnv2c_close(c);
 	fs_join(srv);
@@ -152,6 +153,7 @@ START_TEST(test_usage_errors)
 	mnv2c_image empty = mnv2c_image_encoded(px, 0);
 	mnv2c_image big = mnv2c_image_encoded(px, sizeof px);
 	mnv2c_options bad_resize = {.resize = (mnv2c_resize)7};
+	mnv2c_options bad_filter = {.filter = (mnv2c_filter)3};
 	mnv2c_classify_result *r;
 	mnv2c_detect_result *d;
 	mnv2c_server_status *st;
@@ -172,6 +174,8 @@ START_TEST(test_usage_errors)
 	ck_assert_int_eq(mnv2c_classify(c, NULL, NULL, &r, &err), MNV2C_ERR_USAGE);
 	ck_assert_int_eq(mnv2c_classify(c, &big, &bad_resize, &r, &err), MNV2C_ERR_USAGE);
 	ck_assert_ptr_nonnull(strstr(err.message, "resize mode 7"));
+	ck_assert_int_eq(mnv2c_detect(c, &big, &bad_filter, &d, &err), MNV2C_ERR_USAGE);
+	ck_assert_str_eq(err.message, "unknown resize filter 3");
 	ck_assert_int_eq(mnv2c_send(c, MNV2C_REQ_STATUS, &big, NULL, &id, &err), MNV2C_ERR_USAGE);
 	ck_assert_int_eq(mnv2c_send(c, (mnv2c_request_kind)42, NULL, NULL, &id, &err),
 			 MNV2C_ERR_USAGE);
@@ -859,6 +863,8 @@ START_TEST(test_names_and_helpers)
 	/* the public enums mirror the wire enums */
 	ck_assert_int_eq(MNV2C_INTERNAL, MNV2__STATUS_CODE__STATUS_INTERNAL);
 	ck_assert_int_eq(MNV2C_RESIZE_CENTER_CROP, MNV2__RESIZE_MODE__RESIZE_CENTER_CROP);
+	ck_assert_int_eq(MNV2C_FILTER_ANTIALIAS, MNV2__RESIZE_FILTER__RESIZE_FILTER_ANTIALIAS);
+	ck_assert_int_eq(MNV2C_FILTER_BILINEAR, MNV2__RESIZE_FILTER__RESIZE_FILTER_BILINEAR);
 	ck_assert_int_eq(MNV2C_PIX_GRAY8, MNV2__PIXEL_FORMAT__PIXEL_FORMAT_GRAY8);
 	ck_assert_int_eq(MNV2C_MODEL_DETECTOR, MNV2__MODEL_KIND__MODEL_KIND_DETECTOR);
 	ck_assert_int_eq(MNV2C_PROTOCOL_VERSION, MNV2__PROTOCOL_VERSION__PROTOCOL_VERSION_1);

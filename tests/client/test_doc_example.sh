@@ -35,7 +35,7 @@ expect() {
 	grep -qF -- "$1" <<<"$out" || { echo "FAIL: missing '$1'"; exit 1; }
 }
 expect "a.jpg: len=11 sum="
-expect "top_k=3 thr=0 max=0 resize=3 0.333"
+expect "top_k=3 thr=0 max=0 resize=3 filter=0 0.333"
 expect "b.png: len=6 sum="
 expect "mnv2d 0.1.0-test, up 42 s, queue 1/64, models: mobilenet_v2, ssd_mobilenet_v2"
 echo "doc example: ok"

@@ -224,6 +224,15 @@ typedef enum mnv2c_resize {
 	MNV2C_RESIZE_CENTER_CROP = 3,
 } mnv2c_resize;
 
+/* The resampling filter (docs/protocol.md, "Images"). ANTIALIAS: the reference
+ * preprocessing (every source pixel counts when shrinking); BILINEAR: 2 x 2 taps, much
+ * cheaper on frames far larger than the model's input, but aliases when shrinking > 2x. */
+typedef enum mnv2c_filter {
+	MNV2C_FILTER_DEFAULT = 0,     /* the model's configured filter (antialias unless set) */
+	MNV2C_FILTER_ANTIALIAS = 1,
+	MNV2C_FILTER_BILINEAR = 2,
+} mnv2c_filter;
+
 /* Options of classify/detect; a NULL pointer or zero fields mean the server's defaults.
  * Initialise with `mnv2c_options o = {0};`. */
 typedef struct mnv2c_options {
@@ -239,6 +248,7 @@ typedef struct mnv2c_options {
 				   image. The model sees only it; boxes stay in image pixels */
 		uint32_t x, y, width, height;
 	} roi;
+	mnv2c_filter filter;    /* resampling filter; 0: the model's configured one */
 } mnv2c_options;
 
 /* ---- results ------------------------------------------------------------------------- */
