@@ -15,11 +15,11 @@ void ctl_usage(FILE *f)
 	      "\n"
 	      "commands:\n"
 	      "  classify IMAGE... [--model M] [--top K] [--threshold T]\n"
-	      "           [--resize stretch|letterbox|center-crop] [--deadline MS]\n"
-	      "           [--raw FORMAT:WxH[:STRIDE]] [--roi X,Y,W,H]\n"
+	      "           [--resize stretch|letterbox|center-crop] [--filter antialias|bilinear]\n"
+	      "           [--deadline MS] [--raw FORMAT:WxH[:STRIDE]] [--roi X,Y,W,H]\n"
 	      "  detect IMAGE...   [--model M] [--threshold T] [--max N] [--resize MODE]\n"
-	      "           [--deadline MS] [--raw FORMAT:WxH[:STRIDE]] [--draw OUT.png]\n"
-	      "           [--roi X,Y,W,H]\n"
+	      "           [--filter FILTER] [--deadline MS] [--raw FORMAT:WxH[:STRIDE]]\n"
+	      "           [--draw OUT.png] [--roi X,Y,W,H]\n"
 	      "  detect|classify --raw FILE --format FORMAT --size WxH [--stride BYTES]\n"
 	      "                    a raw frame file sent zero-copy (a sealed memfd)\n"
 	      "  status            server version, uptime, models, counters and latency\n"
@@ -38,6 +38,9 @@ void ctl_usage(FILE *f)
 	      "                     STRIDE is plane 0's bytes per row\n"
 	      "  --raw FILE --format FORMAT --size WxH  the same, sent through a memfd\n"
 	      "  --roi X,Y,W,H      only this rectangle of the image is looked at\n"
+	      "  --filter antialias|bilinear  resampling (default: the model's, antialias unless\n"
+	      "                     configured); bilinear is cheaper on frames much larger than\n"
+	      "                     the model's input but aliases, antialias is the reference\n"
 	      "\n"
 	      "IMAGE files are sent as they are (PNG or JPEG, decoded by the daemon).\n"
 	      "detect --draw OUT.png decodes each image here, draws the boxes and labels on it\n"
@@ -161,7 +164,7 @@ static const opt_def opts[] = {
 	{"concurrency", 0, 1, F_BENCH}, {"requests", 0, 1, F_BENCH},
 	{"detect", 0, 0, F_BENCH},      {"draw", 0, 1, F_DRAW},
 	{"format", 0, 1, F_IMG},        {"size", 0, 1, F_IMG},       {"stride", 0, 1, F_IMG},
-	{"roi", 0, 1, F_IMG},
+	{"roi", 0, 1, F_IMG},           {"filter", 0, 1, F_IMG},
 };
 
 /* "X,Y,W,H" (W, H >= 1). */
@@ -225,16 +228,18 @@ static const opt_def *find_opt(const char *arg, const char **inline_val)
 	return NULL;
 }
 
-static int set_resize(const char *v, mnv2c_resize *out)
+/* The index of v in the NULL-terminated names (a wire enum's values), or -1. */
+static int name_index(const char *v, const char *const *names)
 {
-	static const char *names[] = {"default", "stretch", "letterbox", "center-crop"};
-	for (int i = 0; i < 4; i++)
-		if (strcmp(v, names[i]) == 0) {
-			*out = (mnv2c_resize)i;
-			return 0;
-		}
+	for (int i = 0; names[i]; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
 	return -1;
 }
+
+static const char *const resize_names[] = {"default", "stretch", "letterbox", "center-crop",
+					   NULL};
+static const char *const filter_names[] = {"default", "antialias", "bilinear", NULL};
 
 static int apply_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 {
@@ -272,9 +277,16 @@ static int apply_opt(ctl_args *a, const opt_def *o, const char *v, char *err, si
 			return fail(err, errlen, "--max: '%s' is not a number in 1..100000", v);
 		a->opt.max_detections = (uint32_t)u;
 	} else if (strcmp(n, "resize") == 0) {
-		if (set_resize(v, &a->opt.resize))
+		int i = name_index(v, resize_names);
+		if (i < 0)
 			return fail(err, errlen,
 				    "--resize: '%s' is not stretch, letterbox or center-crop", v);
+		a->opt.resize = (mnv2c_resize)i;
+	} else if (strcmp(n, "filter") == 0) {
+		int i = name_index(v, filter_names);
+		if (i < 0)
+			return fail(err, errlen, "--filter: '%s' is not antialias or bilinear", v);
+		a->opt.filter = (mnv2c_filter)i;
 	} else if (strcmp(n, "deadline") == 0) {
 		if (parse_uint(v, 1, UINT32_MAX, &u))
 			return fail(err, errlen, "--deadline: '%s' is not a number of ms >= 1", v);

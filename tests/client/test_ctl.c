@@ -37,7 +37,8 @@ START_TEST(test_parse_classify)
 	char err[256];
 	ck_assert_int_eq(PARSE(&a, err, "-s", "/tmp/x.sock", "classify", "a.jpg", "--top", "3",
 			       "b.png", "--model=mnv2", "--threshold", "0.25", "--resize",
-			       "center-crop", "--deadline", "150", "--json", "--timeout", "900"),
+			       "center-crop", "--deadline", "150", "--json", "--timeout", "900",
+			       "--filter", "bilinear"),
 			 0);
 	ck_assert_int_eq(a.cmd, CTL_CMD_CLASSIFY);
 	ck_assert_str_eq(a.socket, "/tmp/x.sock");
@@ -48,6 +49,7 @@ START_TEST(test_parse_classify)
 	ck_assert_str_eq(a.opt.model, "mnv2");
 	ck_assert_float_eq(a.opt.score_threshold, 0.25f);
 	ck_assert_int_eq(a.opt.resize, MNV2C_RESIZE_CENTER_CROP);
+	ck_assert_int_eq(a.opt.filter, MNV2C_FILTER_BILINEAR);
 	ck_assert_uint_eq(a.opt.deadline_ms, 150);
 	ck_assert_int_eq(a.json, 1);
 	ck_assert_int_eq(a.timeout_ms, 900);
@@ -60,6 +62,7 @@ START_TEST(test_parse_classify)
 			 0);
 	ck_assert_int_eq(a.cmd, CTL_CMD_DETECT);
 	ck_assert_uint_eq(a.opt.max_detections, 5);
+	ck_assert_int_eq(a.opt.filter, MNV2C_FILTER_DEFAULT);   /* not given */
 	ck_assert_int_eq(a.raw.set, 1);
 	ck_assert_int_eq(a.raw.format, MNV2C_PIX_GRAY8);
 	ck_assert_uint_eq(a.raw.width, 64);
@@ -74,6 +77,10 @@ START_TEST(test_parse_classify)
 	ck_assert_uint_eq(a.concurrency, 8);
 	ck_assert_uint_eq(a.requests, 50);
 	ck_assert_int_eq(a.bench_detect, 1);
+	ctl_args_free(&a);
+
+	ck_assert_int_eq(PARSE(&a, err, "--filter=antialias", "detect", "x.png"), 0);
+	ck_assert_int_eq(a.opt.filter, MNV2C_FILTER_ANTIALIAS);
 	ctl_args_free(&a);
 
 	ck_assert_int_eq(PARSE(&a, err, "status", "--help"), 0);
@@ -101,6 +108,12 @@ START_TEST(test_parse_errors)
 		{{"classify", "a", "--threshold", "nan"}, "--threshold: 'nan' is not a number in 0..1"},
 		{{"classify", "a", "--resize", "fill"},
 		 "--resize: 'fill' is not stretch, letterbox or center-crop"},
+		{{"classify", "a", "--filter", "nearest"},
+		 "--filter: 'nearest' is not antialias or bilinear"},
+		{{"detect", "a", "--filter", "Bilinear"},
+		 "--filter: 'Bilinear' is not antialias or bilinear"},
+		{{"detect", "a", "--filter"}, "option --filter needs a value"},
+		{{"status", "--filter", "bilinear"}, "option --filter does not apply to 'status'"},
 		{{"classify", "a", "--max", "3"}, "option --max does not apply to 'classify'"},
 		{{"detect", "a", "--top", "3"}, "option --top does not apply to 'detect'"},
 		{{"status", "--model", "m"}, "option --model does not apply to 'status'"},
@@ -363,7 +376,7 @@ END_TEST
 
 START_TEST(test_ctl_classify_human_and_json)
 {
-	fake_server *srv = fs_start_listen(fs_script_echo, NULL, 2);
+	fake_server *srv = fs_start_listen(fs_script_echo, NULL, 3);
 	run_result r;
 	char want[128];
 	write_image();
@@ -373,9 +386,16 @@ START_TEST(test_ctl_classify_human_and_json)
 	ck_assert_ptr_nonnull(strstr(r.out, "  rank     score   index  label\n"));
 	snprintf(want, sizeof want, "     1   0.50000       1  len=9 sum=");
 	ck_assert_msg(strstr(r.out, want), "%s", r.out);
-	ck_assert_ptr_nonnull(strstr(r.out, "     2   0.33333     101  top_k=3 thr=0 max=0"));
+	ck_assert_ptr_nonnull(
+		strstr(r.out, "     2   0.33333     101  top_k=3 thr=0 max=0 resize=0 filter=0\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "tabby \"cat\"\\??"));
 	ck_assert_ptr_nonnull(strstr(r.out, "time 0.015 ms (queue 0.001, decode 0.002"));
+
+	/* --filter and --resize reach the wire (the fake server echoes the options) */
+	RUN(&r, "-s", fs_path(srv), "classify", image_path, "--filter", "bilinear", "--resize",
+	    "letterbox");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "  top_k=0 thr=0 max=0 resize=2 filter=2\n"), "%s", r.out);
 
 	RUN(&r, "-s", fs_path(srv), "--json", "classify", image_path);
 	ck_assert_msg(r.status == 0, "%s", r.err);
