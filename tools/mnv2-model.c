@@ -2,9 +2,10 @@
  *
  *   mnv2-model info MODEL
  *   mnv2-model run MODEL --input IN --output OUT.bin [--output-index N]
- *   mnv2-model classify MODEL IN [--labels FILE] [--top K] [--resize MODE] [--json]
- *   mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--mode MODE] [--json]
- *                          [--draw OUT.png]
+ *   mnv2-model classify MODEL IN [--labels FILE] [--top K] [--resize MODE]
+ *                          [--filter antialias|bilinear] [--json]
+ *   mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--mode MODE]
+ *                          [--filter antialias|bilinear] [--json] [--draw OUT.png]
  *   mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]
  *                          [--path NAME] [--profile] [--json]
  *
@@ -32,9 +33,10 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mnv2-model info MODEL\n"
 		   "       mnv2-model run MODEL --input IN --output OUT.bin [--output-index N]\n"
-		   "       mnv2-model classify MODEL IN [--labels FILE] [--top K] [--mode MODE] [--json]\n"
-		   "       mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--mode MODE] [--json]\n"
-		   "                         [--draw OUT.png]\n"
+		   "       mnv2-model classify MODEL IN [--labels FILE] [--top K] [--mode MODE]\n"
+		   "                         [--filter F] [--json]\n"
+		   "       mnv2-model detect MODEL IN [--labels FILE] [--threshold T] [--mode MODE]\n"
+		   "                         [--filter F] [--json] [--draw OUT.png]\n"
 		   "       mnv2-model bench MODEL [--input IN] [--threads N] [--iterations N] [--warmup N]\n"
 		   "                              [--path portable|avx2|avxvnni|neon|neondot] [--profile]\n"
 		   "                              [--json] [--ab]\n"
@@ -42,9 +44,11 @@ static void usage(FILE *f)
 		   "(fused plan: output rows per tile, 0: automatic). bench --ab runs the layers and\n"
 		   "the fused plan alternately in one process and prints the latency ratio.\n"
 		   "IN: a PNG/JPEG image, or the input tensor's raw bytes. MODE: stretch (default),\n"
-		   "letterbox, crop (center-crop); --resize is the same option. --draw writes IN with\n"
-		   "the boxes and labels as a PNG. bench without --input runs on fixed pseudo-random\n"
-		   "bytes.\n");
+		   "letterbox, crop (center-crop); --resize is the same option. F (run and bench\n"
+		   "take it too): antialias (default; the reference preprocessing) or bilinear (2x2\n"
+		   "taps: cheaper on images much larger than the input, but aliases). --draw writes\n"
+		   "IN with the boxes and labels as a PNG. bench without --input runs on fixed\n"
+		   "pseudo-random bytes.\n");
 }
 
 static void print_shape(const mnv2_tensor_info *t)
@@ -109,7 +113,7 @@ static int cmd_info(const mnv2_model *m)
 /* Fills input 0 from `path`: a PNG/JPEG is decoded and preprocessed (tf receives the
  * mapping back to its pixels); anything else must be the tensor's exact raw bytes. */
 static int fill_input(const mnv2_model *m, mnv2_context *c, const char *path,
-		      mnv2_resize_mode mode, mnv2_transform *tf)
+		      const mnv2_preprocess_opts *pre, mnv2_transform *tf)
 {
 	size_t want, len;
 	mnv2_tensor_info in;
@@ -145,16 +149,15 @@ static int fill_input(const mnv2_model *m, mnv2_context *c, const char *path,
 	}
 	mnv2_model_input_info(m, 0, &in);
 	mnv2_rgb_view v = { img.data, img.width, img.height, img.stride };
-	mnv2_preprocess_opts o = { .mode = mode };
-	int r = mnv2_preprocess(&v, &in, &o, dst, want, tf, &err);
+	int r = mnv2_preprocess(&v, &in, pre, dst, want, tf, &err);
 	if (r)
 		fprintf(stderr, "mnv2-model: %s: %s\n", path, err.msg);
 	mnv2_image_free(&img);
 	return r;
 }
 
-static mnv2_context *run_model(const mnv2_model *m, const char *input, mnv2_resize_mode mode,
-			       mnv2_transform *tf)
+static mnv2_context *run_model(const mnv2_model *m, const char *input,
+			       const mnv2_preprocess_opts *pre, mnv2_transform *tf)
 {
 	mnv2_error err;
 	mnv2_transform dummy;
@@ -163,7 +166,7 @@ static mnv2_context *run_model(const mnv2_model *m, const char *input, mnv2_resi
 		fprintf(stderr, "mnv2-model: %s\n", err.msg);
 		return NULL;
 	}
-	if (fill_input(m, c, input, mode, tf ? tf : &dummy)) {
+	if (fill_input(m, c, input, pre, tf ? tf : &dummy)) {
 		mnv2_context_free(c);
 		return NULL;
 	}
@@ -176,7 +179,7 @@ static mnv2_context *run_model(const mnv2_model *m, const char *input, mnv2_resi
 }
 
 static int cmd_run(const mnv2_model *m, const char *input, const char *output, int index,
-		   mnv2_resize_mode mode)
+		   const mnv2_preprocess_opts *pre)
 {
 	size_t bytes;
 	if (index < 0 || index >= mnv2_model_num_outputs(m)) {
@@ -184,7 +187,7 @@ static int cmd_run(const mnv2_model *m, const char *input, const char *output, i
 			mnv2_model_num_outputs(m) - 1);
 		return 2;
 	}
-	mnv2_context *c = run_model(m, input, mode, NULL);
+	mnv2_context *c = run_model(m, input, pre, NULL);
 	if (!c)
 		return 1;
 	const void *out = mnv2_context_output(c, index, &bytes);
@@ -217,7 +220,7 @@ typedef struct cli {
 	int index, top, json, threads, iterations, warmup, profile, ab, tile_rows;
 	mnv2_plan_mode plan;
 	float threshold;
-	mnv2_resize_mode mode;
+	mnv2_preprocess_opts pre;   /* resize mode and filter */
 } cli;
 
 /* Label i: from --labels, else packed in the model, else "". */
@@ -240,7 +243,7 @@ static int cmd_classify(const mnv2_model *m, const cli *a)
 		fprintf(stderr, "mnv2-model: %s\n", err);
 		return 1;
 	}
-	mnv2_context *c = run_model(m, a->input, a->mode, NULL);
+	mnv2_context *c = run_model(m, a->input, &a->pre, NULL);
 	size_t n = c ? mnv2_top_k(c, (size_t)(a->top > 100 ? 100 : a->top), a->threshold, top) : 0;
 	if (c && a->json) {
 		printf("{\"model\":");
@@ -300,7 +303,7 @@ static int cmd_detect(const mnv2_model *m, const cli *a)
 		fprintf(stderr, "mnv2-model: %s\n", err);
 		return 1;
 	}
-	mnv2_context *c = run_model(m, a->input, a->mode, &tf);
+	mnv2_context *c = run_model(m, a->input, &a->pre, &tf);
 	size_t n = c ? mnv2_detections(c, &tf, a->threshold, 256, d) : 0;
 	int drawn = !c || !a->draw || !draw_detections(m, &labels, a, d, n);
 	if (c && a->json) {
@@ -379,7 +382,7 @@ static mnv2_context *bench_context(const mnv2_model *m, const cli *a)
 		return NULL;
 	}
 	if (a->input) {
-		if (fill_input(m, c, a->input, a->mode, &tf)) {
+		if (fill_input(m, c, a->input, &a->pre, &tf)) {
 			mnv2_context_free(c);
 			return NULL;
 		}
@@ -706,10 +709,11 @@ int main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'W' }, { "path", required_argument, NULL, 'P' },
 		{ "profile", no_argument, NULL, 'p' }, { "plan", required_argument, NULL, 'L' },
 		{ "tile-rows", required_argument, NULL, 'R' }, { "ab", no_argument, NULL, 'A' },
+		{ "filter", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' }, { 0, 0, 0, 0 },
 	};
-	cli a = { .top = 5, .threshold = -1, .mode = MNV2_RESIZE_STRETCH, .threads = 1,
-		  .iterations = 100, .warmup = 10 };
+	cli a = { .top = 5, .threshold = -1, .threads = 1, .iterations = 100, .warmup = 10,
+		  .pre = { .mode = MNV2_RESIZE_STRETCH, .filter = MNV2_FILTER_ANTIALIAS } };
 	double v;
 	int o;
 	while ((o = getopt_long(argc, argv, "i:o:x:l:k:t:r:jh", opts, NULL)) != -1) {
@@ -731,8 +735,15 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			if (mnv2_resize_mode_parse(strcmp(optarg, "crop") ? optarg : "center-crop",
-						   &a.mode)) {
+						   &a.pre.mode)) {
 				fprintf(stderr, "mnv2-model: unknown resize mode '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'F':
+			if (mnv2_resize_filter_parse(optarg, &a.pre.filter)) {
+				fprintf(stderr, "mnv2-model: unknown resize filter '%s' (antialias or "
+					"bilinear)\n", optarg);
 				return 2;
 			}
 			break;
@@ -791,7 +802,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "info"))
 		ret = cmd_info(m);
 	else if (!strcmp(cmd, "run"))
-		ret = cmd_run(m, a.input, a.output, a.index, a.mode);
+		ret = cmd_run(m, a.input, a.output, a.index, &a.pre);
 	else if (!strcmp(cmd, "bench"))
 		ret = cmd_bench(m, &a);
 	else if (!strcmp(cmd, "classify"))
