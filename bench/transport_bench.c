@@ -1,12 +1,15 @@
 /* transport_bench — what it costs to get a 1920x1080 NV12 camera frame into mnv2d's SSD
- * detector, per stage, for two ways of sending it:
+ * detector, per stage, for three ways of sending it:
  *   memfd  the frame in a sealed memfd, passed with SCM_RIGHTS (mnv2c_detect_fd): no pixel
  *          crosses the socket; the daemon maps it and converts + resizes in one pass;
+ *   memfd_bilinear  the same with the bilinear filter (mnv2c_options.filter): 2 x 2 taps
+ *          per output pixel instead of the antialias filter's every source pixel;
  *   png    what a client without the fd path would do: NV12 -> RGB, PNG-encode (both timed
  *          on the client's side, separately), send the bytes (mnv2c_detect); the daemon
  *          decodes the PNG, then resizes.
- * Each iteration runs both, interleaved, against one daemon, so drifting machine speed
- * hits both alike. Stages come from the daemon's timing breakdown in each response (queue,
+ * Each iteration runs all three against one daemon, each first, second and third in turn,
+ * so drifting machine speed and what the previous request left in the caches hit all
+ * alike. Stages come from the daemon's timing breakdown in each response (queue,
  * decode, preprocess, inference, postprocess, total); "transport" is the client's round
  * trip minus the daemon's total (socket, protobuf, descriptor passing, wake-ups). The
  * figure of merit is (transport + decode + preprocess) / inference: issue 7 wants it below
@@ -236,6 +239,67 @@ static void check_detect(mnv2c_code rc, const mnv2c_error *e)
 		die("detect: %s", e->message);
 }
 
+/* memfd with the default (antialias) filter, memfd with bilinear, PNG */
+enum { MEM, MEM_BILINEAR, PNG, N_WAYS };
+static const char *const way_names[N_WAYS] = { "memfd", "memfd_bilinear", "png" };
+
+/* What one request needs: the connection, the frame (memfd and plain) and its RGB. */
+typedef struct rig {
+	mnv2c_client *c;
+	mnv2c_frame_buf *fb;
+	const uint8_t *nv12;
+	size_t nv12_len;
+	const mnv2c_image *geom;
+	const mnv2_frame *frame;
+	const mnv2_image *back;
+	uint8_t *rgb;
+	mnv2c_options opt[N_WAYS];
+} rig;
+
+/* One detect, recorded as iteration i of s (s NULL: warm-up): through the memfd, the copy
+ * into it timed (what a V4L2 MMAP capture costs; dmabuf: none — reported, not counted in
+ * the ratio); or as PNG, the client's conversion and encoding timed, *png_bytes set.
+ * Returns the number of detections. */
+static size_t one_request(rig *g, int png, const mnv2c_options *opt, series *s, int i,
+			  size_t *png_bytes)
+{
+	mnv2c_detect_result *r = NULL;
+	mnv2c_error e;
+	double copy = 0, conv = 0, encode = 0, t0, rtt;
+	uint8_t *enc = NULL;
+	if (!png) {
+		t0 = now_us();
+		memcpy(g->fb->data, g->nv12, g->nv12_len);
+		copy = now_us() - t0;
+		t0 = now_us();
+		check_detect(mnv2c_detect_fd(g->c, g->fb->fd, 0, g->geom, opt, &r, &e), &e);
+		rtt = now_us() - t0;
+	} else {
+		char err[256];
+		mnv2_error fe;
+		size_t enc_len = 0;
+		t0 = now_us();
+		if (mnv2_frame_to_rgb(g->frame, NULL, g->rgb, (size_t)FW * 3, &fe))
+			die("to RGB: %s", fe.msg);
+		conv = now_us() - t0;
+		t0 = now_us();
+		if (mnv2_png_encode(g->back, &enc, &enc_len, err, sizeof err))
+			die("%s", err);
+		encode = now_us() - t0;
+		mnv2c_image pimg = mnv2c_image_encoded(enc, enc_len);
+		t0 = now_us();
+		check_detect(mnv2c_detect(g->c, &pimg, opt, &r, &e), &e);
+		rtt = now_us() - t0;
+		*png_bytes = enc_len;
+	}
+	if (s)
+		record(s, i, copy, conv, encode, rtt, &r->timing);
+	size_t n = r->n_detections;
+	mnv2c_detect_result_free(r);
+	free(enc);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	int iterations = 30, warmup = 3, json = 0;
@@ -301,66 +365,38 @@ int main(int argc, char **argv)
 		die("%s", e.message);
 	mnv2c_options opt = { .model = socket == d.sock ? MODEL_NAME : NULL };
 
-	series mem = { 0 }, png = { 0 };
-	for (int k = 0; k < N_STAGES; k++) {
-		mem.v[k] = calloc((size_t)iterations, sizeof(double));
-		png.v[k] = calloc((size_t)iterations, sizeof(double));
-		if (!mem.v[k] || !png.v[k])
-			die("out of memory");
-	}
-	size_t png_bytes = 0, n_det = 0;
-	for (int i = -warmup; i < iterations; i++) {
-		/* (a) memfd. The copy is what a V4L2 MMAP capture costs (dmabuf: none); it is
-		 * reported, not counted in the ratio. */
-		double t0 = now_us();
-		memcpy(fb->data, nv12, nv12_len);
-		double copy = now_us() - t0;
-		mnv2c_detect_result *r = NULL;
-		t0 = now_us();
-		check_detect(mnv2c_detect_fd(c, fb->fd, 0, &geom, &opt, &r, &e), &e);
-		double rtt = now_us() - t0;
-		if (i >= 0)
-			record(&mem, i, copy, 0, 0, rtt, &r->timing);
-		n_det = r->n_detections;
-		mnv2c_detect_result_free(r);
-
-		/* (b) PNG: the client converts and encodes, the daemon decodes. */
-		char err[256];
-		uint8_t *enc = NULL;
-		size_t enc_len = 0;
-		t0 = now_us();
-		if (mnv2_frame_to_rgb(&frame, NULL, rgb, (size_t)FW * 3, &fe))
-			die("to RGB: %s", fe.msg);
-		double conv = now_us() - t0;
-		t0 = now_us();
-		if (mnv2_png_encode(&back, &enc, &enc_len, err, sizeof err))
-			die("%s", err);
-		double encode = now_us() - t0;
-		mnv2c_image pimg = mnv2c_image_encoded(enc, enc_len);
-		t0 = now_us();
-		check_detect(mnv2c_detect(c, &pimg, &opt, &r, &e), &e);
-		rtt = now_us() - t0;
-		if (i >= 0)
-			record(&png, i, 0, conv, encode, rtt, &r->timing);
-		mnv2c_detect_result_free(r);
-		free(enc);
-		png_bytes = enc_len;
-	}
+	series ser[N_WAYS];
+	memset(ser, 0, sizeof ser);
+	for (int w = 0; w < N_WAYS; w++)
+		for (int k = 0; k < N_STAGES; k++)
+			if (!(ser[w].v[k] = calloc((size_t)iterations, sizeof(double))))
+				die("out of memory");
+	mnv2c_options opt_bl = opt;
+	opt_bl.filter = MNV2C_FILTER_BILINEAR;
+	size_t png_bytes = 0, n_det = 0, n_det_bl = 0;
+	rig g = { c, fb, nv12, nv12_len, &geom, &frame, &back, rgb, { opt, opt_bl, opt } };
+	for (int i = -warmup; i < iterations; i++)
+		for (int j = 0; j < N_WAYS; j++) { /* each way goes first, second, third in turn */
+			int w = (i + warmup + j) % N_WAYS;
+			size_t n = one_request(&g, w == PNG, &g.opt[w], i >= 0 ? &ser[w] : NULL, i,
+					       &png_bytes);
+			if (w == MEM)
+				n_det = n;
+			else if (w == MEM_BILINEAR)
+				n_det_bl = n;
+		}
 	mnv2c_close(c);
 	if (d.pid > 0)
 		stop_daemon(&d);
 
-	double mm[N_STAGES], pm[N_STAGES];
-	for (int k = 0; k < N_STAGES; k++) {
-		mm[k] = median(mem.v[k], iterations);
-		pm[k] = median(png.v[k], iterations);
-	}
-	/* The ratio of the stages' medians too: a loaded machine makes the per-request ratio
-	 * vary (one slow inference, one slow preprocess), and the two answers differ. */
-	double rom[2];
-	for (int p = 0; p < 2; p++) {
-		const double *m = p ? pm : mm;
-		rom[p] = (m[S_CONVERT] + m[S_ENCODE] + m[S_TRANSPORT] + m[S_DECODE] + m[S_PRE]) /
+	double med[N_WAYS][N_STAGES], rom[N_WAYS];
+	for (int w = 0; w < N_WAYS; w++) {
+		for (int k = 0; k < N_STAGES; k++)
+			med[w][k] = median(ser[w].v[k], iterations);
+		/* The ratio of the stages' medians too: a loaded machine makes the per-request
+		 * ratio vary (one slow inference, one slow preprocess), and the two differ. */
+		const double *m = med[w];
+		rom[w] = (m[S_CONVERT] + m[S_ENCODE] + m[S_TRANSPORT] + m[S_DECODE] + m[S_PRE]) /
 			 m[S_INFER];
 	}
 	char date[32];
@@ -370,33 +406,34 @@ int main(int argc, char **argv)
 	uname(&u);
 	if (json) {
 		printf("{\"bench\":\"transport\",\"date\":\"%s\",\"host\":\"%s\",\"frame\":\"nv12 "
-		       "%dx%d\",\"iterations\":%d,\"png_bytes\":%zu,\"detections\":%zu",
-		       date, u.nodename, FW, FH, iterations, png_bytes, n_det);
-		for (int p = 0; p < 2; p++) {
-			const double *m = p ? pm : mm;
-			printf(",\"%s\":{", p ? "png" : "memfd");
+		       "%dx%d\",\"iterations\":%d,\"png_bytes\":%zu,\"detections\":%zu,"
+		       "\"detections_bilinear\":%zu", date, u.nodename, FW, FH, iterations, png_bytes,
+		       n_det, n_det_bl);
+		for (int w = 0; w < N_WAYS; w++) {
+			printf(",\"%s\":{", way_names[w]);
 			for (int k = 0; k < N_STAGES; k++)
 				printf("%s\"%s%s\":%.*f", k ? "," : "", stage_names[k],
-				       k == S_RATIO ? "" : "_us", k == S_RATIO ? 4 : 1, m[k]);
-			printf(",\"ratio_of_medians\":%.4f}", rom[p]);
+				       k == S_RATIO ? "" : "_us", k == S_RATIO ? 4 : 1, med[w][k]);
+			printf(",\"ratio_of_medians\":%.4f}", rom[w]);
 		}
 		printf("}\n");
 	} else {
 		printf("transport_bench %s on %s: NV12 %dx%d into the SSD detector, median of %d "
-		       "(interleaved), PNG %zu bytes\n",
-		       date, u.nodename, FW, FH, iterations, png_bytes);
-		printf("%-24s %12s %12s\n", "stage (us)", "memfd", "png");
+		       "(interleaved), PNG %zu bytes; %zu detections (bilinear: %zu)\n",
+		       date, u.nodename, FW, FH, iterations, png_bytes, n_det, n_det_bl);
+		printf("%-24s %12s %16s %12s\n", "stage (us)", way_names[0], way_names[1],
+		       way_names[2]);
 		for (int k = 0; k < N_STAGES; k++)
-			printf(k == S_RATIO ? "%-24s %12.3f %12.3f\n" : "%-24s %12.0f %12.0f\n",
-			       stage_names[k], mm[k], pm[k]);
-		printf("%-24s %12.3f %12.3f\n", "ratio_of_medians", rom[0], rom[1]);
+			printf(k == S_RATIO ? "%-24s %12.3f %16.3f %12.3f\n"
+					    : "%-24s %12.0f %16.0f %12.0f\n",
+			       stage_names[k], med[0][k], med[1][k], med[2][k]);
+		printf("%-24s %12.3f %16.3f %12.3f\n", "ratio_of_medians", rom[0], rom[1], rom[2]);
 		printf("ratio = (client conversion + encoding + transport + decode + preprocess) / "
 		       "inference (medians of per-request ratios); target for memfd: < 0.10\n");
 	}
-	for (int k = 0; k < N_STAGES; k++) {
-		free(mem.v[k]);
-		free(png.v[k]);
-	}
+	for (int w = 0; w < N_WAYS; w++)
+		for (int k = 0; k < N_STAGES; k++)
+			free(ser[w].v[k]);
 	mnv2c_frame_free(fb);
 	free(nv12);
 	free(rgb);
