@@ -4,7 +4,7 @@
  *   camera-loop --device /dev/video0 [--dmabuf] [--size 1280x720]     a V4L2 camera
  *   camera-loop --y4m clip.y4m                                         a YUV4MPEG2 file
  *   camera-loop --raw clip.nv12 --format nv12 --size 1920x1080         raw frames, back to back
- *   options: --socket PATH --model NAME --threshold T --inflight N --frames N
+ *   options: --socket PATH --model NAME --threshold T --filter F --inflight N --frames N
  *
  * How a frame travels (see README.md, "Frames without copies"):
  *  - The request carries no pixels. The frame lies in a file descriptor that is passed with
@@ -54,6 +54,7 @@ typedef struct options {
 	unsigned inflight;
 	uint64_t max_frames; /* 0: until the source ends */
 	float threshold;
+	mnv2c_filter filter;
 	int dmabuf;
 } options;
 
@@ -435,7 +436,8 @@ static int make_slots(loop *L, unsigned n, char *err)
 
 static int run(loop *L, const options *o)
 {
-	mnv2c_options ro = { .model = o->model, .score_threshold = o->threshold };
+	mnv2c_options ro = { .model = o->model, .score_threshold = o->threshold,
+			     .filter = o->filter };
 	mnv2c_error e;
 	char err[ERR_LEN];
 	int status = 0;
@@ -486,6 +488,8 @@ static void usage(FILE *out)
 		"  --socket PATH    mnv2d's socket (default $MNV2_SOCKET or " MNV2C_DEFAULT_SOCKET ")\n"
 		"  --model NAME     detector to use (default: the daemon's first detector)\n"
 		"  --threshold T    drop detections scoring below T (0..1; default: the model's)\n"
+		"  --filter F       antialias or bilinear (cheaper on frames far larger than the\n"
+		"                   model's input; default: the model's configured filter)\n"
 		"  --inflight N     requests outstanding at once, 1..%d (default 2)\n"
 		"  --frames N       stop after N frames (default: until the source ends)\n"
 		"  --dmabuf         V4L2: send the driver's buffers as dmabufs (VIDIOC_EXPBUF)\n"
@@ -528,6 +532,7 @@ static int parse_args(int argc, char **argv, options *o)
 		{ "format", required_argument, NULL, 'f' }, { "size", required_argument, NULL, 'S' },
 		{ "socket", required_argument, NULL, 's' }, { "model", required_argument, NULL, 'm' },
 		{ "threshold", required_argument, NULL, 't' },
+		{ "filter", required_argument, NULL, 'F' },
 		{ "inflight", required_argument, NULL, 'i' },
 		{ "frames", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -563,6 +568,15 @@ static int parse_args(int argc, char **argv, options *o)
 				return 2;
 			}
 			break;
+		case 'F':
+			if (!strcmp(optarg, "antialias") || !strcmp(optarg, "bilinear")) {
+				o->filter = optarg[0] == 'a' ? MNV2C_FILTER_ANTIALIAS
+							     : MNV2C_FILTER_BILINEAR;
+				break;
+			}
+			fprintf(stderr, "camera-loop: --filter wants antialias or bilinear, not "
+					"'%s'\n", optarg);
+			return 2;
 		case 'i':
 			if (parse_uint(optarg, MAX_INFLIGHT, &v) || v == 0) {
 				fprintf(stderr, "camera-loop: --inflight wants 1..%d\n", MAX_INFLIGHT);
