@@ -527,6 +527,12 @@ static void seed_tasks(seeds *s)
 	append(s, &q.r);
 	emit(s, "bad-filter", MNV2D_INTAKE_ERROR, INVALID);
 	start(s, 0);
+	image_req(&q, 0, 29, "cls8");
+	with_options(&q);
+	q.opts.resize = (Mnv2__ResizeMode)4;
+	append(s, &q.r);
+	emit(s, "bad-resize", MNV2D_INTAKE_ERROR, INVALID);
+	start(s, 0);
 	image_req(&q, 1, 27, "");
 	with_options(&q);
 	q.opts.resize = MNV2__RESIZE_MODE__RESIZE_LETTERBOX;
