@@ -122,6 +122,9 @@ int cfg_is_null(const yaml_event_t *v);
 int cfg_h_int(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
 /* An integer, or "auto" stored as 0. */
 int cfg_h_int_auto(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
+/* An ST_INT limit: an integer in [min, max], "auto" (stored as MNV2_CONFIG_INFLIGHT_AUTO),
+ * or "unlimited" / 0 (stored as 0). */
+int cfg_h_int_limit(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
 int cfg_h_size(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
 int cfg_h_pixels(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);
 int cfg_h_duration(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base);

@@ -9,9 +9,9 @@
 
 #define C_OFF(member) offsetof(mnv2_config, member)
 
-enum { T_SOCKET, T_SPATH, T_MODE, T_GROUP, T_THREADS, T_INTRA, T_BUDGET, T_QUEUE, T_FRAME, T_PIXELS,
-       T_OUTPUT, T_CONNS, T_DEADLINE, T_WATCHDOG, T_UIDS, T_GIDS, T_LOG, T_MODELS, T_LIMITS,
-       T_N };
+enum { T_SOCKET, T_SPATH, T_MODE, T_GROUP, T_THREADS, T_INTRA, T_BUDGET, T_QUEUE, T_INFLIGHT,
+       T_FRAME, T_PIXELS, T_OUTPUT, T_CONNS, T_DEADLINE, T_WATCHDOG, T_UIDS, T_GIDS, T_LOG,
+       T_MODELS, T_LIMITS, T_N };
 
 static const cfg_strspec socket_spec = { 107, 0, NULL, NULL };  /* sun_path holds 108 */
 static const cfg_strspec group_spec = { 64, 1, cfg_valid_id_name,
@@ -82,6 +82,8 @@ static const cfg_field top_fields[] = {
 	  0, NULL },
 	{ "cpu_budget", cfg_h_int_auto, T_BUDGET, C_OFF(cpu_budget), ST_INT, 1, 4096, 0, NULL },
 	{ "queue_depth", cfg_h_int, T_QUEUE, C_OFF(queue_depth), ST_INT, 1, 65536, 0, NULL },
+	{ "max_inflight_per_connection", cfg_h_int_limit, T_INFLIGHT,
+	  C_OFF(max_inflight_per_connection), ST_INT, 1, 65536, 0, NULL },
 	MAX_FRAME, MAX_PIXELS, MAX_OUTPUT, MAX_CONNS,
 	{ "default_deadline", cfg_h_duration, T_DEADLINE, C_OFF(default_deadline_ms), ST_U32, 0,
 	  3600000, 0, NULL },

@@ -48,14 +48,16 @@ static int bad_value(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, cons
 			   lead0 ? " (leading zeros are not allowed)" : "");
 }
 
+/* also: what else the key accepts (", 0 or unlimited ...") or "". */
 static int out_of_range(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v,
-			const char *s, ufmt_fn fmt)
+			const char *s, ufmt_fn fmt, const char *also)
 {
 	char lo[32], hi[32], q[64];
 	fmt(lo, sizeof lo, (uint64_t)f->min);
 	fmt(hi, sizeof hi, (uint64_t)f->max);
 	cfg_quote(q, sizeof q, s, strlen(s));
-	return cfg_fail_ev(c, v, "'%s' must be between %s and %s, got %s", f->key, lo, hi, q);
+	return cfg_fail_ev(c, v, "'%s' must be between %s and %s%s, got %s", f->key, lo, hi,
+			   also, q);
 }
 
 /* A scalar parsed by parse, range-checked, shown in errors with fmt. */
@@ -69,7 +71,7 @@ static int parse_unsigned(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v,
 	if (rc == CFG_BAD)
 		return bad_value(c, f, v, what, s);
 	if (rc == CFG_RANGE || (double)*out < f->min || (double)*out > f->max)
-		return out_of_range(c, f, v, s, fmt);
+		return out_of_range(c, f, v, s, fmt, "");
 	return 0;
 }
 
@@ -97,6 +99,26 @@ int cfg_h_int_auto(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *
 	if (strcmp(s, "auto") != 0)
 		return h_unsigned(c, f, v, base, what, cfg_parse_u64, fmt_dec);
 	store_u(base, f, 0);
+	return 0;
+}
+
+int cfg_h_int_limit(cfg_ctx *c, const cfg_field *f, const yaml_event_t *v, void *base)
+{
+	const char *what = "an integer, auto or unlimited", *s;
+	uint64_t x = 0;
+	if (cfg_scalar(c, f, v, what, &s) < 0)
+		return -1;
+	int *out = field_ptr(base, f, 0), rc = CFG_OK;
+	if (!strcmp(s, "auto"))
+		*out = MNV2_CONFIG_INFLIGHT_AUTO;
+	else if (!strcmp(s, "unlimited"))
+		*out = 0;
+	else if ((rc = cfg_parse_u64(s, &x)) == CFG_BAD)
+		return bad_value(c, f, v, what, s);
+	else if (rc == CFG_OK && (x == 0 || ((double)x >= f->min && (double)x <= f->max)))
+		*out = (int)x;
+	else
+		return out_of_range(c, f, v, s, fmt_dec, ", 0 or unlimited (no limit), or auto");
 	return 0;
 }
 

@@ -20,6 +20,7 @@ void mnv2_config_defaults(mnv2_config *cfg)
 	cfg->intra_op_threads = 0;  /* auto */
 	cfg->cpu_budget = 0;        /* auto */
 	cfg->queue_depth = 64;
+	cfg->max_inflight_per_connection = MNV2_CONFIG_INFLIGHT_AUTO;
 	cfg->max_frame_bytes = (size_t)32 << 20;
 	cfg->max_image_pixels = (uint64_t)8192 * 8192;
 	cfg->max_output_bytes = (size_t)64 << 20;

@@ -47,6 +47,7 @@ static void check_default_globals(const mnv2_config *c)
 	ck_assert_int_eq(c->intra_op_threads, 0);   /* auto */
 	ck_assert_int_eq(c->cpu_budget, 0);         /* auto */
 	ck_assert_int_eq(c->queue_depth, 64);
+	ck_assert_int_eq(c->max_inflight_per_connection, MNV2_CONFIG_INFLIGHT_AUTO);
 	ck_assert_uint_eq(c->max_frame_bytes, 32u << 20);
 	ck_assert_uint_eq(c->max_image_pixels, 8192u * 8192u);
 	ck_assert_uint_eq(c->max_output_bytes, 64u << 20);
@@ -445,6 +446,26 @@ START_TEST(test_unnamed_errors)
 }
 END_TEST
 
+/* max_inflight_per_connection: a number at either end of its range, 0 or unlimited (no
+ * limit, stored as 0), auto (stored as MNV2_CONFIG_INFLIGHT_AUTO), quoted or plain. */
+START_TEST(test_inflight_forms)
+{
+	static const struct { const char *text; int want; } forms[] = {
+		{ "1", 1 }, { "16", 16 }, { "65536", 65536 }, { "0", 0 }, { "unlimited", 0 },
+		{ "\"unlimited\"", 0 }, { "auto", MNV2_CONFIG_INFLIGHT_AUTO }, { "'7'", 7 },
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		char y[256], err[ERRLEN];
+		mnv2_config c;
+		snprintf(y, sizeof y, "max_inflight_per_connection: %s\n" MODEL, forms[i].text);
+		ck_assert_msg(parse(y, &c, err) == 0, "%s: %s", forms[i].text, err);
+		ck_assert_msg(c.max_inflight_per_connection == forms[i].want, "%s: %d",
+			      forms[i].text, c.max_inflight_per_connection);
+		mnv2_config_free(&c);
+	}
+}
+END_TEST
+
 /* ---------------------------------------------------------------- errors */
 
 typedef struct bad_case {
@@ -553,6 +574,26 @@ static const bad_case bad[] = {
 	  "expected an integer or auto for 'intra_op_threads', got 'Auto'" },
 	{ "queue_depth: 65537\n" MODEL, "1:14",
 	  "'queue_depth' must be between 1 and 65536, got '65537'" },
+	{ "max_inflight_per_connection: 65537\n" MODEL, "1:30",
+	  "'max_inflight_per_connection' must be between 1 and 65536, 0 or unlimited (no limit), "
+	  "or auto, got '65537'" },
+	{ "max_inflight_per_connection: 99999999999999999999\n" MODEL, "1:30",
+	  "'max_inflight_per_connection' must be between 1 and 65536, 0 or unlimited (no limit), "
+	  "or auto, got '99999999999999999999'" },
+	{ "threads: 2\nmax_inflight_per_connection: -1\n" MODEL, "2:30",
+	  "expected an integer, auto or unlimited for 'max_inflight_per_connection', got '-1'" },
+	{ "max_inflight_per_connection: Unlimited\n" MODEL, "1:30",
+	  "expected an integer, auto or unlimited for 'max_inflight_per_connection', got "
+	  "'Unlimited'" },
+	{ "max_inflight_per_connection: 016\n" MODEL, "1:30",
+	  "expected an integer, auto or unlimited for 'max_inflight_per_connection', got '016' "
+	  "(leading zeros are not allowed)" },
+	{ "max_inflight_per_connection: ~\n" MODEL, "1:30",
+	  "expected an integer, auto or unlimited for 'max_inflight_per_connection', got '~'" },
+	{ "max_inflight_per_connection: [2]\n" MODEL, "1:30",
+	  "expected an integer, auto or unlimited for 'max_inflight_per_connection', got a list" },
+	{ "max_inflight_per_connection: 2\nmax_inflight_per_connection: 3\n" MODEL, "2:1",
+	  "duplicate key 'max_inflight_per_connection' (first set at 1:1)" },
 	{ "max_connections: 18446744073709551616\n" MODEL, "1:18",
 	  "'max_connections' must be between 1 and 65536, got '18446744073709551616'" },
 	{ "max_frame_bytes: 2G\n" MODEL, "1:18",
@@ -1038,6 +1079,7 @@ static Suite *config_suite(void)
 	tcase_add_test(t, test_every_key);
 	tcase_add_test(t, test_grouped_keys);
 	tcase_add_test(t, test_value_forms);
+	tcase_add_test(t, test_inflight_forms);
 	tcase_add_test(t, test_relative_paths);
 	tcase_add_test(t, test_unnamed_errors);
 	tcase_add_loop_test(t, test_errors, 0, (int)(sizeof bad / sizeof bad[0]));

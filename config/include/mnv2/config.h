@@ -17,6 +17,8 @@ extern "C" {
 #define MNV2_CONFIG_MAX_BYTES (1u << 20)
 #define MNV2_CONFIG_MAX_MODELS 64
 #define MNV2_CONFIG_MAX_IDS 64
+/* max_inflight_per_connection: "auto" (the daemon derives it from queue_depth and threads) */
+#define MNV2_CONFIG_INFLIGHT_AUTO (-1)
 
 typedef enum mnv2_model_kind_cfg {
 	MNV2_CFG_KIND_AUTO = 0,        /* decided from the model's outputs */
@@ -73,6 +75,8 @@ typedef struct mnv2_config {
 	int intra_op_threads;    /* threads per inference, 1..256; 0 = auto (default) */
 	int cpu_budget;          /* CPUs for workers x intra-op threads; 0 = auto (default) */
 	int queue_depth;         /* default 64, 1..65536 */
+	int max_inflight_per_connection;  /* 1..65536; 0 = no limit ("unlimited");
+					     MNV2_CONFIG_INFLIGHT_AUTO (default) */
 	size_t max_frame_bytes;  /* default 32 MiB, 1 KiB..1 GiB */
 	uint64_t max_image_pixels;   /* default 8192*8192 */
 	size_t max_output_bytes; /* per-connection unsent output before disconnect, default 64 MiB */
