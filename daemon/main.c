@@ -135,6 +135,17 @@ static void access_from_config(const mnv2_config *cfg, mnv2d_access *a)
 	memcpy(a->gids, cfg->allow_gids, cfg->n_allow_gids * sizeof a->gids[0]);
 }
 
+/* max_inflight_per_connection as the server applies it (0: no limit). auto: a quarter of
+ * the queue (rounded up), so that no one connection can fill it; but at least two per
+ * worker, so that a client alone keeps every worker busy with its next request waiting. */
+static unsigned inflight_limit(int configured, int queue_depth, int threads)
+{
+	if (configured != MNV2_CONFIG_INFLIGHT_AUTO)
+		return (unsigned)configured;
+	unsigned quarter = ((unsigned)queue_depth + 3) / 4, per_worker = 2u * (unsigned)threads;
+	return quarter > per_worker ? quarter : per_worker;
+}
+
 /* Hot reload (on the server's reload thread): the same file again, the new model set for
  * the same workers. Settings that shape the running process keep their start-up values
  * until a restart; a change to one is logged. */
@@ -203,6 +214,9 @@ static void reload(void *arg, uint64_t generation, mnv2d_reload_result *out)
 	out->default_deadline_ms = cfg.default_deadline_ms;
 	out->max_output_bytes = cfg.max_output_bytes;
 	out->max_connections = (unsigned)cfg.max_connections;
+	/* auto follows the running queue and workers, which a reload does not change */
+	out->max_inflight_per_connection = inflight_limit(cfg.max_inflight_per_connection,
+							  r->boot->queue_depth, r->boot->threads);
 	out->log_level = r->verbose ? MNV2D_LOG_DEBUG : level;
 	access_from_config(&cfg, &out->access);
 	mnv2_config_free(&cfg);
@@ -270,6 +284,8 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 		.max_frame_bytes = cfg->max_frame_bytes,
 		.max_output_bytes = cfg->max_output_bytes,
 		.max_connections = (unsigned)cfg->max_connections,
+		.max_inflight_per_connection = inflight_limit(cfg->max_inflight_per_connection,
+							      cfg->queue_depth, cfg->threads),
 		.default_deadline_ms = cfg->default_deadline_ms,
 		.max_image_pixels = cfg->max_image_pixels,
 		.shutdown_flush_ms = SHUTDOWN_FLUSH_MS,
@@ -291,9 +307,10 @@ static int serve(const mnv2_config *cfg, const char *path, const reloader_ctx *r
 		LOG_ERR(lg, "%s", err);
 	} else {
 		LOG_INFO(lg, "mnv2d %s listening on %s: %d workers x %u intra-op thread%s (CPU "
-			 "budget %u), queue of %d, %zu models%s", MNV2D_VERSION, sock.path,
-			 cfg->threads, budget.intra, budget.intra == 1 ? "" : "s", budget.cpus,
-			 cfg->queue_depth, cfg->n_models,
+			 "budget %u), queue of %d (%u per connection; 0: no limit), %zu models%s",
+			 MNV2D_VERSION, sock.path, cfg->threads, budget.intra,
+			 budget.intra == 1 ? "" : "s", budget.cpus, cfg->queue_depth,
+			 o.max_inflight_per_connection, cfg->n_models,
 			 nt->watchdog_usec ? ", systemd watchdog on" : "");
 		rc = mnv2d_server_run(srv) ? 1 : 0;
 		mnv2d_server_free(srv);

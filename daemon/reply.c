@@ -162,6 +162,7 @@ int mnv2d_reply_status(uint64_t request_id, const mnv2d_modelset *set,
 		res.threads = info->threads;
 		res.intra_op_threads = info->intra_op_threads;
 		res.cpu_budget = info->cpu_budget;
+		res.max_inflight_per_connection = info->max_inflight_per_connection;
 		res.generation = set->generation;
 		Mnv2__Response r;
 		mnv2d_reply_init(&r, request_id, MNV2__STATUS_CODE__STATUS_OK, NULL, NULL);

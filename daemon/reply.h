@@ -18,6 +18,7 @@ typedef struct mnv2d_server_info {
 	uint64_t uptime_s;
 	size_t queue_depth, queue_capacity, queue_high_water;
 	unsigned connections, threads, intra_op_threads, cpu_budget;
+	unsigned max_inflight_per_connection;   /* 0: no per-connection limit */
 } mnv2d_server_info;
 
 /* Fills the common fields (version, request_id, status, message, timing may be NULL). */

@@ -265,6 +265,7 @@ static void server_info(mnv2d_server *s, mnv2d_server_info *info)
 		.threads = s->o.threads,
 		.intra_op_threads = s->set->intra,
 		.cpu_budget = s->o.cpu_budget,
+		.max_inflight_per_connection = s->o.max_inflight_per_connection,
 	};
 	mnv2d_queue_counts(&s->queue, &info->queue_depth, &info->queue_capacity,
 			   &info->queue_high_water);
@@ -290,8 +291,35 @@ static int answer_here(conn *c, mnv2d_intake_kind kind, uint64_t id)
 	return conn_send(c, frame, len);
 }
 
+/* A request (and its descriptor, -1: none) that is answered without being queued. */
+static void discard(Mnv2__Request *req, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	mnv2__request__free_unpacked(req, NULL);
+}
+
+/* RESOURCE_EXHAUSTED for a Classify/Detect that got no queue slot; counted for its model. */
+static int exhausted(conn *c, uint64_t id, mnv2d_stats *stats, const char *msg)
+{
+	mnv2d_stats_response(stats, ST_EXHAUSTED, NULL);
+	return send_error(c, id, ST_EXHAUSTED, msg);
+}
+
+/* 1 when c already has as many requests queued or running as one connection may. */
+static int over_quota(const conn *c, char *msg, size_t len)
+{
+	unsigned limit = c->srv->o.max_inflight_per_connection;
+	if (!limit || c->inflight < limit)
+		return 0;
+	snprintf(msg, len, "this connection already has %u requests queued or running "
+		 "(max_inflight_per_connection: %u); wait for answers before sending more",
+		 c->inflight, limit);
+	return 1;
+}
+
 /* A valid Classify/Detect: queued for a worker (the job takes over it->req and fd, which
- * is -1 or the frame's descriptor). */
+ * is -1 or the frame's descriptor), unless the connection is over its quota. */
 static int enqueue(conn *c, mnv2d_intake *it, int fd, int64_t now)
 {
 	mnv2d_server *s = c->srv;
@@ -300,11 +328,13 @@ static int enqueue(conn *c, mnv2d_intake *it, int fd, int64_t now)
 	Mnv2__Request *req = it->req;
 	mnv2d_stats *stats = &s->set->models[it->model].stats;
 	mnv2d_stats_request(stats);
+	if (over_quota(c, msg, sizeof msg)) {
+		discard(req, fd);
+		return exhausted(c, id, stats, msg);
+	}
 	mnv2d_job *j = calloc(1, sizeof *j);
 	if (!j) {
-		if (fd >= 0)
-			close(fd);
-		mnv2__request__free_unpacked(req, NULL);
+		discard(req, fd);
 		mnv2d_stats_response(stats, ST_INTERNAL, NULL);
 		return send_error(c, id, ST_INTERNAL, "out of memory");
 	}
@@ -315,10 +345,9 @@ static int enqueue(conn *c, mnv2d_intake *it, int fd, int64_t now)
 			  .has_fd = fd >= 0, .fd = fd };
 	if (mnv2d_queue_push(&s->queue, j)) {   /* job_free closes the descriptor */
 		mnv2d_job_free(j);
-		mnv2d_stats_response(stats, ST_EXHAUSTED, NULL);
 		snprintf(msg, sizeof msg, "the request queue is full (%zu requests); retry later",
 			 s->o.queue_depth);
-		return send_error(c, id, ST_EXHAUSTED, msg);
+		return exhausted(c, id, stats, msg);
 	}
 	c->inflight++;
 	s->inflight++;
@@ -462,6 +491,7 @@ static void apply_reload(mnv2d_server *s, mnv2d_reload_result *res, waiter **w)
 	s->o.default_deadline_ms = res->default_deadline_ms;
 	s->o.max_output_bytes = res->max_output_bytes;
 	s->o.max_connections = res->max_connections;
+	s->o.max_inflight_per_connection = res->max_inflight_per_connection;
 	/* the allow lists change; the daemon's uid and the socket's group stay */
 	mnv2d_access acc = res->access;
 	acc.self_uid = s->o.access.self_uid;

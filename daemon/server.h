@@ -10,6 +10,9 @@
  *    are answered as they complete, in any order; unsent output over max_output_bytes
  *    (the client stopped reading) disconnects it; a disconnect cancels its queued requests.
  *  - max_connections: further clients get one UNAVAILABLE response and are closed.
+ *  - max_inflight_per_connection: a Classify/Detect beyond it (counting that connection's
+ *    requests queued or running) is answered RESOURCE_EXHAUSTED at once, before it takes a
+ *    queue slot; Status, ListModels and Reload never count (they take none).
  *  - SIGTERM/SIGINT: stop accepting (the socket file is removed at once), answer new
  *    Classify/Detect with UNAVAILABLE, let the workers finish every queued and running
  *    request (deadlines still apply), flush the responses (at most shutdown_flush_ms once
@@ -53,6 +56,7 @@ typedef struct mnv2d_reload_result {
 	uint32_t default_deadline_ms;
 	size_t max_output_bytes;
 	unsigned max_connections;
+	unsigned max_inflight_per_connection;   /* 0: no per-connection limit */
 	mnv2d_level log_level;
 	mnv2d_access access;          /* its allow lists replace the running ones */
 	char err[1024];
@@ -68,6 +72,7 @@ typedef struct mnv2d_server_opts {
 	size_t max_frame_bytes;
 	size_t max_output_bytes;
 	unsigned max_connections;
+	unsigned max_inflight_per_connection;   /* per connection, queued + running; 0: none */
 	uint32_t default_deadline_ms; /* 0: none */
 	uint64_t max_image_pixels;
 	unsigned shutdown_flush_ms;

@@ -19,7 +19,9 @@
  *    queue until the daemon has answered, so the driver gets --inflight + 2 buffers.
  *  - Up to --inflight requests (default 2) are outstanding: while the daemon works on one
  *    frame, the next is captured and queued. A slot (buffer) is reused only after its
- *    answer has arrived, because the daemon reads the pixels in place.
+ *    answer has arrived, because the daemon reads the pixels in place. The daemon's
+ *    max_inflight_per_connection must allow as many (its default, for the default queue of
+ *    64, is 16: the largest --inflight).
  *
  * Output: per frame a summary line and one line per detection (boxes in frame pixels), then
  * the achieved frame rate. Exit status: 0 when every frame was answered OK; 1 on any error

@@ -254,13 +254,24 @@ static void wait_idle(void)
 	usleep(50000);
 }
 
-static uint32_t queue_depth(void)
+/* The server's Status now: its own fields (the pointers into the response cleared). */
+static Mnv2__StatusResult status_now(void)
 {
 	Mnv2__Response *st = td_status(env.sock);
 	ck_assert_ptr_nonnull(st);
-	uint32_t d = st->status_result->queue_depth;
+	ck_assert_ptr_nonnull(st->status_result);
+	Mnv2__StatusResult s = *st->status_result;
 	mnv2__response__free_unpacked(st, NULL);
-	return d;
+	s.version = NULL;
+	s.models = NULL;
+	s.stats = NULL;
+	s.n_models = s.n_stats = 0;
+	return s;
+}
+
+static uint32_t queue_depth(void)
+{
+	return status_now().queue_depth;
 }
 
 /* ---- classification and detection ---- */
@@ -608,7 +619,8 @@ END_TEST
 
 START_TEST(pipelining_out_of_order)
 {
-	start("threads: 2\nqueue_depth: 64\n");
+	/* the 40 below, all in flight at once if the workers lag: exactly at the quota */
+	start("threads: 2\nqueue_depth: 64\nmax_inflight_per_connection: 40\n");
 	int fd = conn();
 	send_slow(fd, 1, 0);    /* one worker busy for a while */
 	send_cls(fd, 2, 0);     /* the other answers this first */
@@ -954,7 +966,8 @@ END_TEST
 
 START_TEST(queue_full)
 {
-	start("threads: 1\nqueue_depth: 1\n");
+	/* one connection fills the queue: no per-connection quota (inflight_quota tests it) */
+	start("threads: 1\nqueue_depth: 1\nmax_inflight_per_connection: unlimited\n");
 	int fd = conn();
 	enum { N = 8 };
 	for (uint64_t i = 0; i < N; i++)
@@ -1049,7 +1062,7 @@ static uint64_t slow_ok(void)
 
 START_TEST(disconnect_cancels_queued)
 {
-	start("threads: 1\nqueue_depth: 8\n");
+	start("threads: 1\nqueue_depth: 8\nmax_inflight_per_connection: 6\n");
 	wait_idle();
 	int base_fds = td_fd_count(env.pid);
 	ck_assert_int_gt(base_fds, 0);
@@ -1248,7 +1261,7 @@ END_TEST
 
 START_TEST(sigterm_finishes_in_flight)
 {
-	start("threads: 1\nqueue_depth: 8\n");
+	start("threads: 1\nqueue_depth: 8\nmax_inflight_per_connection: 4\n");
 	int fd = conn();
 	for (uint64_t i = 0; i < 4; i++)
 		send_slow(fd, i, 0);
@@ -1445,11 +1458,7 @@ static Mnv2__Response *reload_now(int fd, uint64_t id)
 
 static uint64_t generation(void)
 {
-	Mnv2__Response *st = td_status(env.sock);
-	ck_assert_ptr_nonnull(st);
-	uint64_t g = st->status_result->generation;
-	mnv2__response__free_unpacked(st, NULL);
-	return g;
+	return status_now().generation;
 }
 
 /* How many classes the classifier TD_CLS answers with its default top_k. */
@@ -1582,16 +1591,139 @@ START_TEST(reload_rejected)
 }
 END_TEST
 
+/* ---- the per-connection quota (max_inflight_per_connection) ---- */
+
+#define QUOTA_MSG(n) "this connection already has " #n " requests queued or running " \
+		     "(max_inflight_per_connection: " #n "); wait for answers before sending more"
+
+/* Reads n answers on fd to requests first.. first + n - 1 (any order): each OK, each once. */
+static void expect_ok_answers(int fd, uint64_t first, int n)
+{
+	unsigned seen = 0;
+	for (int i = 0; i < n; i++) {
+		Mnv2__Response *r = recv_ok(fd);
+		ck_assert_uint_lt(r->request_id - first, (uint64_t)n);
+		ck_assert_msg(r->status == ST(OK), "request %llu: status %d: %s",
+			      (unsigned long long)r->request_id, r->status, r->message);
+		seen |= 1u << (r->request_id - first);
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	ck_assert_uint_eq(seen, (1u << n) - 1);
+}
+
+static uint32_t status_quota(void)
+{
+	return status_now().max_inflight_per_connection;
+}
+
+/* Each slow request holds its worker 500 ms (set before start()): the admitted ones are
+ * still queued or running while the test reads the refusals and sends from elsewhere. */
+static void slow_holds_500ms(void)
+{
+	setenv("MNV2D_TEST_HOOKS", "1", 1);
+	setenv("MNV2D_TEST_WEDGE_MS", "500", 1);
+	setenv("MNV2D_TEST_WEDGE_MODEL", TD_SLOW, 1);
+}
+
+/* Writes the configuration with extra (the test models) and reloads it: it must succeed. */
+static void reload_config(int fd, uint64_t id, const char *extra)
+{
+	ck_assert_int_eq(td_write_config(&env, extra, NULL), 0);
+	Mnv2__Response *r = reload_now(fd, id);
+	ck_assert_msg(r->status == ST(OK), "%s", r->message);
+	mnv2__response__free_unpacked(r, NULL);
+}
+
+/* One connection pipelines five: exactly the three beyond its quota of 2 are refused at
+ * once (RESOURCE_EXHAUSTED, naming the limit) and counted for the model; Status and
+ * ListModels are not counted against it; a second connection gets a queue slot that the
+ * first, unlimited, would have taken (queue_depth 3); once its answers are in, the first
+ * may send again. */
+START_TEST(inflight_quota)
+{
+	slow_holds_500ms();
+	start("threads: 1\nqueue_depth: 3\nmax_inflight_per_connection: 2\n");
+	int a = conn(), b = conn();
+	for (uint64_t id = 1; id <= 5; id++)
+		send_slow(a, id, 0);
+	for (uint64_t id = 3; id <= 5; id++) {   /* at once: 1 and 2 still hold the worker */
+		Mnv2__Response *r = recv_ok(a);
+		ck_assert_uint_eq(r->request_id, id);
+		ck_assert_msg(r->status == ST(RESOURCE_EXHAUSTED), "status %d: %s", r->status,
+			      r->message);
+		ck_assert_str_eq(r->message, QUOTA_MSG(2));
+		mnv2__response__free_unpacked(r, NULL);
+	}
+	expect_status_ok(a, 6);   /* at its quota, still answered */
+	send_simple(a, 7, MNV2__REQUEST__BODY_LIST_MODELS);
+	Mnv2__Response *r = recv_ok(a);
+	ck_assert_msg(r->request_id == 7 && r->status == ST(OK), "%d: %s", r->status, r->message);
+	mnv2__response__free_unpacked(r, NULL);
+	send_slow(b, 8, 0);   /* the other client is admitted meanwhile */
+	expect_ok_answers(a, 1, 2);
+	expect_ok_answers(b, 8, 1);
+	send_slow(a, 9, 0);   /* drained: the first may send again, up to its quota */
+	send_slow(a, 10, 0);
+	expect_ok_answers(a, 9, 2);
+	Mnv2__Response *st = td_status(env.sock);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(st->status_result->max_inflight_per_connection, 2);
+	const Mnv2__ModelStats *ms = td_model_stats(st, TD_SLOW);
+	ck_assert_uint_eq(ms->requests, 8);
+	ck_assert_uint_eq(td_count(ms, ST(RESOURCE_EXHAUSTED)), 3);
+	ck_assert_uint_eq(td_count(ms, ST(OK)), 5);
+	mnv2__response__free_unpacked(st, NULL);
+	close(a);
+	close(b);
+	stop_clean();
+}
+END_TEST
+
+/* auto: a quarter of the queue, but at least two per worker, so that a client alone keeps
+ * every worker busy; a reload applies a new value (auto still from the running queue). */
+START_TEST(inflight_quota_auto_and_reload)
+{
+	slow_holds_500ms();
+	start("threads: 2\nqueue_depth: 4\n");
+	ck_assert_uint_eq(status_quota(), 4);   /* not 1: 2 x 2 workers */
+	int fd = conn();
+	for (uint64_t id = 1; id <= 4; id++)   /* a lone client: two running, two waiting */
+		send_slow(fd, id, 0);
+	expect_ok_answers(fd, 1, 4);
+	reload_config(fd, 10, "threads: 2\nqueue_depth: 40\n");
+	ck_assert_uint_eq(status_quota(), 4);   /* queue_depth waits for a restart */
+	ck_assert(log_wait("queue_depth changed", 5000));
+	reload_config(fd, 11, "threads: 2\nqueue_depth: 4\nmax_inflight_per_connection: 1\n");
+	ck_assert_uint_eq(status_quota(), 1);
+	send_slow(fd, 20, 0);
+	send_slow(fd, 21, 0);
+	Mnv2__Response *r = recv_ok(fd);
+	ck_assert_uint_eq(r->request_id, 21);
+	ck_assert_int_eq(r->status, ST(RESOURCE_EXHAUSTED));
+	ck_assert_str_eq(r->message, QUOTA_MSG(1));
+	mnv2__response__free_unpacked(r, NULL);
+	expect_ok_answers(fd, 20, 1);
+	reload_config(fd, 12, "threads: 2\nqueue_depth: 4\nmax_inflight_per_connection: "
+		      "unlimited\n");
+	ck_assert_uint_eq(status_quota(), 0);
+	close(fd);
+	stop_clean();
+}
+END_TEST
+
 /* Requests flowing while the set is swapped: none lost, none answered wrongly. */
 START_TEST(reload_under_load)
 {
-	start("threads: 2\nqueue_depth: 256\n");
+	/* 120 pipelined on one connection, before and after the reloads */
+	static const char cfg[] = "threads: 2\nqueue_depth: 256\n"
+				  "max_inflight_per_connection: 120\n";
+	start(cfg);
 	int fd = conn(), ctl = conn();
 	uint8_t *rgb = pattern_rgb(16, 16, 4);
 	mnv2_class_score want[1];
 	engine_top_k(rgb, 16, 16, 1, want);
 	enum { N = 120 };
-	ck_assert_int_eq(td_write_config(&env, "threads: 2\nqueue_depth: 256\n", models_plus), 0);
+	ck_assert_int_eq(td_write_config(&env, cfg, models_plus), 0);
 	for (uint64_t i = 0; i < N; i++) {
 		td_image_req q;
 		if (i % 10 == 0)
@@ -1871,6 +2003,8 @@ static Suite *suite(void)
 		{ "cpu_budget_shared", cpu_budget_shared },
 		{ "reload_good", reload_good },
 		{ "reload_rejected", reload_rejected },
+		{ "inflight_quota", inflight_quota },
+		{ "inflight_quota_auto_and_reload", inflight_quota_auto_and_reload },
 		{ "reload_under_load", reload_under_load },
 		{ "reload_failures_under_load", reload_failures_under_load },
 		{ "shared", shared_classify_and_detect },

@@ -519,7 +519,7 @@ END_TEST
  * dropped and closed. A full queue refuses (and closes) at once. */
 START_TEST(fd_queued_disconnect_and_full)
 {
-	start("threads: 1\nqueue_depth: 3\n");
+	start("threads: 1\nqueue_depth: 3\nmax_inflight_per_connection: unlimited\n");
 	int base = fds_idle();
 	static uint8_t frame[48 * 48 * 3];
 	int m = memfd_with(frame, sizeof frame, 0, F_SEAL_SHRINK);
@@ -581,7 +581,7 @@ END_TEST
  * nothing kept. */
 START_TEST(fd_pipelined_ring)
 {
-	start("threads: 2\nqueue_depth: 64\n");
+	start("threads: 2\nqueue_depth: 64\nmax_inflight_per_connection: 40\n");   /* FRAMES */
 	int base = fds_idle();
 	enum { N = 4, FRAMES = 40 };
 	size_t slot = 8192;
@@ -629,7 +629,7 @@ END_TEST
  * client keeps no duplicate once a request is sent. */
 START_TEST(client_fd_api)
 {
-	start("threads: 2\nqueue_depth: 64\n");
+	start("threads: 2\nqueue_depth: 64\nmax_inflight_per_connection: 30\n");   /* N below */
 	int base = fds_idle();
 	uint8_t *nv12 = pattern(NV12_LEN, 12);
 	mnv2_frame f;

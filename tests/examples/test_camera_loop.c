@@ -191,7 +191,8 @@ static int count_lines(const char *text, const char *needle)
 static void setup(void)
 {
 	ck_assert_msg(td_env_new(&env) == 0, "cannot create the test environment");
-	if (td_start(&env, NULL, NULL))
+	/* the default queue: its auto per-connection quota (16) admits the largest --inflight */
+	if (td_start(&env, "queue_depth: 64\n", NULL))
 		ck_abort_msg("mnv2d did not start:\n%s", td_log(&env));
 }
 
