@@ -103,6 +103,9 @@ void print_metrics(FILE *f, const mnv2c_server_status *s)
 		  s->queue_high_water, "gauge");
 	gauge_u64(f, "mnv2_queue_capacity", "Queue capacity; a full queue answers "
 		  "RESOURCE_EXHAUSTED.", s->queue_capacity, "gauge");
+	gauge_u64(f, "mnv2_max_inflight_per_connection", "Requests one connection may have "
+		  "queued or running; beyond it RESOURCE_EXHAUSTED (0: no limit).",
+		  s->max_inflight_per_connection, "gauge");
 
 	family(f, "mnv2_model_info", "gauge", "Loaded models (value always 1).");
 	for (size_t i = 0; i < s->n_models; i++) {

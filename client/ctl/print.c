@@ -319,9 +319,10 @@ void print_status(FILE *f, int json, const mnv2c_server_status *s)
 			", \"threads\": %" PRIu32 ", \"intra_op_threads\": %" PRIu32
 			", \"cpu_budget\": %" PRIu32 ", \"connections\": %" PRIu32
 			", \"queue\": {\"depth\": %" PRIu32 ", \"capacity\": %" PRIu32
-			", \"high_water\": %" PRIu32 "}, ",
+			", \"high_water\": %" PRIu32 ", \"per_connection\": %" PRIu32 "}, ",
 			s->uptime_s, s->generation, s->threads, s->intra_op_threads, s->cpu_budget,
-			s->connections, s->queue_depth, s->queue_capacity, s->queue_high_water);
+			s->connections, s->queue_depth, s->queue_capacity, s->queue_high_water,
+			s->max_inflight_per_connection);
 		json_models(f, s->models, s->n_models);
 		fputs(", \"stats\": [", f);
 		for (size_t i = 0; i < s->n_stats; i++) {
@@ -341,10 +342,11 @@ void print_status(FILE *f, int json, const mnv2c_server_status *s)
 	if (s->intra_op_threads)
 		fprintf(f, " x %" PRIu32 " intra-op (CPU budget %" PRIu32 ")", s->intra_op_threads,
 			s->cpu_budget);
-	fprintf(f,
-		", connections %" PRIu32 ", queue %" PRIu32 "/%" PRIu32 " (high water %" PRIu32
-		")\n\n",
-		s->connections, s->queue_depth, s->queue_capacity, s->queue_high_water);
+	fprintf(f, ", connections %" PRIu32 ", queue %" PRIu32 "/%" PRIu32 " (high water %" PRIu32
+		")", s->connections, s->queue_depth, s->queue_capacity, s->queue_high_water);
+	if (s->max_inflight_per_connection)
+		fprintf(f, ", at most %" PRIu32 " per connection", s->max_inflight_per_connection);
+	fputs("\n\n", f);
 	human_models(f, s->models, s->n_models, 0);
 	for (size_t i = 0; i < s->n_stats; i++)
 		human_stats(f, &s->stats[i]);

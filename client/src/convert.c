@@ -230,6 +230,7 @@ static mnv2c_server_status *conv_status(const Mnv2__StatusResult *m)
 	r->threads = m->threads;
 	r->intra_op_threads = m->intra_op_threads;
 	r->cpu_budget = m->cpu_budget;
+	r->max_inflight_per_connection = m->max_inflight_per_connection;
 	r->generation = m->generation;
 	if (!(r->version = dup_str(m->version)) ||
 	    conv_model_infos(m->models, m->n_models, &r->models, &r->n_models) != 0 ||

@@ -326,6 +326,7 @@ static void canned_status(fs_canned *c)
 	c->st.queue_depth = 1;
 	c->st.queue_capacity = 64;
 	c->st.queue_high_water = 5;
+	c->st.max_inflight_per_connection = 16;
 	c->st.connections = 3;
 	c->st.threads = 2;
 	c->st.generation = 7;

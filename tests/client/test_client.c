@@ -102,6 +102,7 @@ START_TEST(test_detect_status_models_reload)
 	ck_assert_uint_eq(st->stats[0].latency[1].p99_us, 6000);
 	ck_assert_uint_eq(st->queue_capacity, 64);
 	ck_assert_uint_eq(st->queue_high_water, 5);
+	ck_assert_uint_eq(st->max_inflight_per_connection, 16);
 	ck_assert_uint_eq(st->generation, 7);
 	mnv2c_server_status_free(st);
 

@@ -215,7 +215,7 @@ static mnv2c_server_status *sample_status(void)
 	static mnv2c_stage_latency lat[1] = {{(char *)"inference", 1000, 2000, 3500}};
 	static mnv2c_model_stats stats[1] = {{(char *)"mn\"v2", 10, 3, counts, 1, lat}};
 	static mnv2c_server_status st = {(char *)"1.0", 42, 1, models, 1, stats, 1, 64, 5, 3, 2, 7,
-					  1, 2};
+					  1, 2, 16};
 	return &st;
 }
 
@@ -234,6 +234,7 @@ START_TEST(test_metrics_exposition)
 		"mnv2_connections 3\n",
 		"# TYPE mnv2_intra_op_threads gauge\nmnv2_intra_op_threads 1\n",
 		"# TYPE mnv2_cpu_budget gauge\nmnv2_cpu_budget 2\n",
+		"# TYPE mnv2_max_inflight_per_connection gauge\nmnv2_max_inflight_per_connection 16\n",
 		"mnv2_model_info{model=\"mnv2\",kind=\"classifier\",input=\"224x224\"} 1\n",
 		"mnv2_model_load_seconds{model=\"mnv2\"} 0.001500\n",
 		"# TYPE mnv2_requests_total counter\nmnv2_requests_total{model=\"mn\\\"v2\"} 10\n",
@@ -456,7 +457,8 @@ START_TEST(test_ctl_status_models_reload_metrics)
 	RUN(&r, "-s", fs_path(srv), "status");
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "mnv2d 0.1.0-test, up 0d 00:00:42 (42 s), generation 7\n"
-					    "threads 2, connections 3, queue 1/64 (high water 5)\n"));
+					    "threads 2, connections 3, queue 1/64 (high water 5), "
+					    "at most 16 per connection\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "mobilenet_v2         classifier 224x224     "
 					    "300.77M    3.3 MiB    1.1 MiB      12.3    1001\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "mobilenet_v2: 10 requests; responses OK 8, "
@@ -465,7 +467,7 @@ START_TEST(test_ctl_status_models_reload_metrics)
 	RUN(&r, "-s", fs_path(srv), "status", "--json");
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "\"queue\": {\"depth\": 1, \"capacity\": 64, "
-					    "\"high_water\": 5}"));
+					    "\"high_water\": 5, \"per_connection\": 16}"));
 	ck_assert_ptr_nonnull(strstr(r.out, "\"responses\": {\"OK\": 8, \"NOT_FOUND\": 2}"));
 	RUN(&r, "-s", fs_path(srv), "models");
 	ck_assert_msg(r.status == 0, "%s", r.err);

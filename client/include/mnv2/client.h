@@ -343,6 +343,9 @@ typedef struct mnv2c_server_status {
 	uint64_t generation;
 	uint32_t intra_op_threads; /* threads inside one inference (0: older server) */
 	uint32_t cpu_budget;       /* CPUs shared by threads x intra_op_threads (0: older) */
+	/* Classify/Detect one connection may have queued or running; beyond it the server
+	 * answers RESOURCE_EXHAUSTED. 0: no per-connection limit (or an older server). */
+	uint32_t max_inflight_per_connection;
 } mnv2c_server_status;
 
 typedef struct mnv2c_reload_result {
