@@ -12,8 +12,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define PIPELINE 4
-
 const char *const soak_bad_names[BAD_KINDS] = {
 	"garbage frame", "truncated frame, then close", "oversized length", "corrupt PNG",
 	"corrupt JPEG", "not an image", "unknown model", "wrong model kind", "bad version",
@@ -78,8 +76,8 @@ static int valid_batch(client *c, int fd)
 {
 	soak_counts *n = &c->l->n;
 	const soak_catalog *cat = c->l->cat;
-	pending p[PIPELINE + 1];
-	int k = 1 + (int)(soak_rand(&c->rng) % PIPELINE), sent = 0;
+	pending p[SOAK_PIPELINE + 1];
+	int k = 1 + (int)(soak_rand(&c->rng) % SOAK_PIPELINE), sent = 0;
 	for (int i = 0; i < k; i++) {
 		const soak_entry *e = &cat->e[soak_rand(&c->rng) % cat->n];
 		/* real models are slow: one request in four that would use one does */

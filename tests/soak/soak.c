@@ -92,14 +92,14 @@ static int write_config(soak_env *e)
 	size_t cap = sizeof e->base_config;
 	snprintf(c, cap,
 		 "socket: %s\nsocket_mode: \"0600\"\nlog_level: info\nthreads: %d\n"
-		 "queue_depth: 1024\nmax_connections: 512\nmax_frame_bytes: 4M\n"
-		 "max_output_bytes: 256K\nwatchdog: 1s\nmodels:\n"
+		 "queue_depth: 1024\nmax_inflight_per_connection: %d\nmax_connections: 512\n"
+		 "max_frame_bytes: 4M\nmax_output_bytes: 256K\nwatchdog: 1s\nmodels:\n"
 		 "  - name: " TD_CLS "\n    path: " TD_CLS ".tflite\n    labels: " TD_CLS ".txt\n"
 		 "  - name: " TD_DET "\n    path: " TD_DET ".tflite\n    labels: " TD_DET ".txt\n"
 		 "    kind: detector\n"
 		 "  - name: " TD_SLOW "\n    path: " TD_SLOW ".tflite\n    kind: classifier\n"
 		 "  - name: wedge\n    path: " TD_CLS ".tflite\n    labels: " TD_CLS ".txt\n"
-		 "    kind: classifier\n", e->td.sock, e->threads);
+		 "    kind: classifier\n", e->td.sock, e->threads, SOAK_PIPELINE);
 	for (size_t i = 0; e->real_dir && i < sizeof real / sizeof real[0]; i++) {
 		char p[512];
 		snprintf(p, sizeof p, "%s/%s", e->real_dir, real[i].file);
@@ -418,6 +418,11 @@ static void checks(const soak_load *l)
 			soak_fail("bad input '%s' was never tried", soak_bad_names[i]);
 	if (!atomic_load(&n->killed) || !atomic_load(&n->slow_readers))
 		soak_fail("no client was killed, or none stopped reading");
+	/* the queue (1024) outsizes every client's share together, and a valid client never
+	 * has more than its quota in flight: any refusal is a miscounted quota or queue */
+	if (atomic_load(&n->valid_retried))
+		soak_fail("%llu valid requests were answered RESOURCE_EXHAUSTED",
+			  atomic_load(&n->valid_retried));
 }
 
 int main(int argc, char **argv)

@@ -26,6 +26,9 @@
 #define SOAK_WEDGE_MS 3000        /* the test hook holds a request to "wedge" this long */
 #define SOAK_WATCHDOG_USEC 2000000 /* WATCHDOG_USEC given to the daemon */
 #define SOAK_REPLY_MS 30000       /* a valid request unanswered this long is lost */
+/* Classify/Detect a valid client pipelines at most (then a Status or ListModels, maybe);
+ * also the daemon's max_inflight_per_connection, so that the quota is met at its edge */
+#define SOAK_PIPELINE 4
 
 /* ---- util ---- */
 int64_t soak_now_ms(void);
