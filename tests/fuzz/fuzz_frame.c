@@ -6,8 +6,9 @@
  * past them).
  *   0      format (value % 12: 0 and 11 are not formats)
  *   1      flags: bit 0 explicit strides/offsets (else mnv2_frame_init's packed layout),
- *          bit 1 full range, bit 2 BT.709, bits 3-4 resize mode (3: stretch), bits 5-6
- *          input type (uint8, int8, float32, uint8), bit 7 a region of interest
+ *          bit 1 full range, bit 2 BT.709, bits 3-4 resize mode (0-2 with the antialias
+ *          filter, 3: stretch with bilinear), bits 5-6 input type (uint8, int8,
+ *          float32, uint8), bit 7 a region of interest
  *   2-5    width, height (16-bit little-endian each)
  *   6, 7   model input width, height - 1 (so 1..256)
  *   8      stride0 (64-bit)          16  strides[3] (64-bit each)   40  offsets[3]
@@ -81,8 +82,9 @@ static void parse(const uint8_t *d, size_t size, params *q)
 	q->has_roi = flags >> 7;
 	q->roi = (mnv2_rect){ (uint32_t)get(d + 64, 2), (uint32_t)get(d + 66, 2),
 			      (uint32_t)get(d + 68, 2), (uint32_t)get(d + 70, 2) };
-	int mode = (flags >> 3) & 3;
+	int mode = (flags >> 3) & 3;   /* 3: stretch with the bilinear filter */
 	q->po.mode = mode == 3 ? MNV2_RESIZE_STRETCH : (mnv2_resize_mode)mode;
+	q->po.filter = mode == 3 ? MNV2_FILTER_BILINEAR : MNV2_FILTER_ANTIALIAS;
 	mnv2_tensor_info *t = &q->in;
 	t->name = "input";
 	t->type = types[(flags >> 5) & 3];

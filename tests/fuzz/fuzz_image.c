@@ -8,8 +8,8 @@
  * must give a consistent image; any failure must come with a message.
  *
  * A decoded image then goes through mnv2_preprocess() into a model input whose size
- * (1..64 x 1..64), type (uint8, int8, float32), zero point and resize mode are drawn from a
- * hash of the input, and through mnv2_preprocess_roi() on a region drawn the same way. Both
+ * (1..64 x 1..64), type (uint8, int8, float32), zero point, resize mode and filter are
+ * drawn from a hash of the input, and through mnv2_preprocess_roi() on a region drawn the same way. Both
  * must succeed (the image and the tensor are valid), the region with the whole image must
  * give exactly mnv2_preprocess()'s bytes, and the transforms must map to the image's size.
  *
@@ -59,7 +59,8 @@ static void preprocess(const mnv2_image *img, uint64_t h)
 	in.dims[3] = 3;
 	in.zero_point = (int32_t)((h >> 14) & 0xff) - (in.type == MNV2_INT8 ? 128 : 0);
 	in.bytes = (size_t)in.dims[1] * (size_t)in.dims[2] * 3 * (in.type == MNV2_FLOAT32 ? 4 : 1);
-	mnv2_preprocess_opts po = { .mode = (mnv2_resize_mode)((h >> 22) % 3) };
+	mnv2_preprocess_opts po = { .mode = (mnv2_resize_mode)((h >> 22) % 3),
+				    .filter = (mnv2_resize_filter)(h >> 63) };
 	uint8_t *a = malloc(in.bytes), *b = malloc(in.bytes);
 	if (!a || !b)
 		abort();
