@@ -9,9 +9,10 @@
  *
  * A decoded image then goes through mnv2_preprocess() into a model input whose size
  * (1..64 x 1..64), type (uint8, int8, float32), zero point, resize mode and filter are
- * drawn from a hash of the input, and through mnv2_preprocess_roi() on a region drawn the same way. Both
- * must succeed (the image and the tensor are valid), the region with the whole image must
- * give exactly mnv2_preprocess()'s bytes, and the transforms must map to the image's size.
+ * drawn from a hash of the input, and through mnv2_preprocess_roi() on a region drawn the
+ * same way. Both must succeed (the image and the tensor are valid), the region with the
+ * whole image must give exactly mnv2_preprocess()'s bytes, and the transforms must map to
+ * the image's size.
  *
  * Built with -DMNV2_FUZZ_SEEDS instead (no libFuzzer), it is `fuzz_image_seeds DIR`: PNGs
  * of every colour type and bit depth (some interlaced, with palettes and tRNS), baseline,
