@@ -25,8 +25,11 @@ typedef struct client {
 	uint64_t next_id;
 } client;
 
+/* Whether to go on; while the load is paused, it waits here, between requests. */
 static int running(const client *c)
 {
+	while (atomic_load(&c->l->pause) && !atomic_load(&c->l->stop))
+		soak_sleep_ms(5);
 	return !atomic_load(&c->l->stop) && soak_now_ms() < c->l->end_ms;
 }
 

@@ -112,6 +112,7 @@ typedef struct soak_load {
 	int clients;
 	_Atomic int64_t end_ms;            /* the threads stop by themselves then */
 	atomic_int stop;
+	atomic_int pause;                  /* clients send nothing new while set */
 	atomic_int sock_gone;              /* fault: new connections are expected to fail */
 	soak_counts n;
 	pthread_t *threads;
