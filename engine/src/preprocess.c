@@ -8,43 +8,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Names of the resize modes and filters, indexed by their enum values. */
+static const char *const mode_names[] = { "stretch", "letterbox", "center-crop" };
+static const char *const filter_names[] = { "antialias", "bilinear" };
+#define N_NAMES(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+static const char *name_at(const char *const *names, int n, int i)
+{
+	return i >= 0 && i < n ? names[i] : "?";
+}
+
+/* The index of s among the n names, or -1. */
+static int index_of(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
 const char *mnv2_resize_mode_name(mnv2_resize_mode m)
 {
-	switch (m) {
-	case MNV2_RESIZE_STRETCH: return "stretch";
-	case MNV2_RESIZE_LETTERBOX: return "letterbox";
-	case MNV2_RESIZE_CENTER_CROP: return "center-crop";
-	}
-	return "?";
+	return name_at(mode_names, N_NAMES(mode_names), (int)m);
 }
 
 const char *mnv2_resize_filter_name(mnv2_resize_filter f)
 {
-	switch (f) {
-	case MNV2_FILTER_ANTIALIAS: return "antialias";
-	case MNV2_FILTER_BILINEAR: return "bilinear";
-	}
-	return "?";
-}
-
-int mnv2_resize_filter_parse(const char *s, mnv2_resize_filter *out)
-{
-	for (int f = 0; f <= MNV2_FILTER_BILINEAR; f++)
-		if (!strcmp(s, mnv2_resize_filter_name((mnv2_resize_filter)f))) {
-			*out = (mnv2_resize_filter)f;
-			return 0;
-		}
-	return -1;
+	return name_at(filter_names, N_NAMES(filter_names), (int)f);
 }
 
 int mnv2_resize_mode_parse(const char *s, mnv2_resize_mode *out)
 {
-	for (int m = 0; m <= MNV2_RESIZE_CENTER_CROP; m++)
-		if (!strcmp(s, mnv2_resize_mode_name((mnv2_resize_mode)m))) {
-			*out = (mnv2_resize_mode)m;
-			return 0;
-		}
-	return -1;
+	int i = index_of(mode_names, N_NAMES(mode_names), s);
+	if (i >= 0)
+		*out = (mnv2_resize_mode)i;
+	return i >= 0 ? 0 : -1;
+}
+
+int mnv2_resize_filter_parse(const char *s, mnv2_resize_filter *out)
+{
+	int i = index_of(filter_names, N_NAMES(filter_names), s);
+	if (i >= 0)
+		*out = (mnv2_resize_filter)i;
+	return i >= 0 ? 0 : -1;
 }
 
 void mnv2_transform_point(const mnv2_transform *tf, double xn, double yn, double *x,

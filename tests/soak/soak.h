@@ -110,7 +110,7 @@ typedef struct soak_load {
 	const char *sock;
 	const soak_catalog *cat;
 	int clients;
-	_Atomic int64_t end_ms;            /* the threads stop by themselves then */
+	int64_t end_ms;                    /* the threads stop by themselves then */
 	atomic_int stop;
 	atomic_int pause;                  /* clients send nothing new while set */
 	atomic_int sock_gone;              /* fault: new connections are expected to fail */
