@@ -2,7 +2,8 @@
  * one-pass NV12 (mnv2_preprocess_frame, both filters) against decoding a PNG of the same frame and
  * resizing it (mnv2_image_decode + mnv2_preprocess), with the steps in between for scale.
  *
- * usage: frame_bench [--iterations N] [--image PNG] [--model TFLITE] [--size WxH]
+ * usage: frame_bench [--iterations N] [--image PNG] [--model TFLITE] [--size WxH] [--only NAME]
+ * --only runs just the steps whose names contain NAME (for profiling one of them).
  * The frame is the image (default ../shared/images/kite_and_cold.png) resized to the size,
  * with a little deterministic noise (±2, like a sensor) so the PNG is not unnaturally small,
  * then converted to NV12 (BT.601 limited) here; without the image, a synthetic pattern.
@@ -47,8 +48,12 @@ static int nresults;
 
 typedef int (*step_fn)(void *arg);
 
+static const char *only; /* --only: run just the steps whose names contain it */
+
 static void timeit(const char *name, step_fn fn, void *arg, int iterations)
 {
+	if (only && !strstr(name, only))
+		return;
 	double *t = malloc(sizeof(double) * (size_t)iterations);
 	if (!t || fn(arg)) { /* one warm-up run, which also checks it works */
 		fprintf(stderr, "frame_bench: %s failed\n", name);
@@ -295,12 +300,14 @@ int main(int argc, char **argv)
 			image = argv[++i];
 		else if (!strcmp(argv[i], "--model") && i + 1 < argc)
 			model = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
 		else if (!strcmp(argv[i], "--size") && i + 1 < argc &&
 			 sscanf(argv[++i], "%ux%u", &b.w, &b.h) == 2 && b.w && b.h)
 			continue;
 		else {
 			fprintf(stderr, "usage: frame_bench [--iterations N] [--image PNG] "
-					"[--model TFLITE] [--size WxH]\n");
+					"[--model TFLITE] [--size WxH] [--only NAME]\n");
 			return 2;
 		}
 	}

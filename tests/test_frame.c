@@ -739,6 +739,7 @@ START_TEST(one_pass_resize_extreme_ratios)
 	const uint32_t cases[][4] = {
 		{ 1, 1, 300, 300 }, { 2, 3, 300, 7 }, { 640, 480, 1, 1 }, { 640, 2, 3, 300 },
 		{ 3, 500, 300, 1 }, { 1000, 1, 1, 1 }, { 333, 211, 224, 224 }, { 64, 64, 64, 65 },
+		{ 1920, 1080, 300, 300 }, { 1921, 1081, 300, 300 }, /* a camera frame, and odd */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const uint32_t *c = cases[i];

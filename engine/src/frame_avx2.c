@@ -1,5 +1,5 @@
 /* frame_avx2 — AVX2 inner loops of the one-pass frame resampler (frame_resize.c), compiled
- * with -mavx2 only and called only when the CPU has AVX2 (mnv2_cpu_path()).
+ * with -mavx2 only and called only when the CPU has AVX2 (mnv2_cpu_has_avx2()).
  *
  * The same integer arithmetic as the SSE2 loops of frame_simd.h, twice as wide, so the
  * bytes are the same (tests/test_frame.c compares the portable, SSE2 and AVX2 paths):
@@ -192,6 +192,22 @@ void mnv2_dot3x4_avx2(const int16_t *const pl[3], const size_t off[4], const int
 	memcpy(out, tmp, 12);
 }
 
+/* Eight outputs' R, G, B sums (v[c] lane o, already shifted) clipped to bytes and stored
+ * interleaved: out[3o .. 3o + 2]. */
+static inline void store_rgb8(const __m256i v[3], uint8_t *out)
+{
+	/* per 128-bit half (4 outputs): R0-3 G0-3 B0-3 B0-3 bytes, then interleaved RGB */
+	__m256i rg = _mm256_packs_epi32(v[0], v[1]), bb = _mm256_packs_epi32(v[2], v[2]);
+	__m256i bytes = _mm256_packus_epi16(rg, bb);
+	const __m256i order = _mm256_setr_epi8(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1,
+					       -1, 0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1,
+					       -1, -1);
+	uint8_t tmp[32];
+	_mm256_storeu_si256((__m256i *)(void *)tmp, _mm256_shuffle_epi8(bytes, order));
+	memcpy(out, tmp, 12);
+	memcpy(out + 12, tmp + 16, 12);
+}
+
 void mnv2_dot3x8_2tap_avx2(const int16_t *const pl[3], const int32_t off[8],
 			   const int32_t *whi2, const int32_t *wlo2, uint8_t *out)
 {
@@ -210,16 +226,7 @@ void mnv2_dot3x8_2tap_avx2(const int16_t *const pl[3], const int32_t off[8],
 					     _mm256_madd_epi16(p, wl));
 		v[c] = _mm256_srai_epi32(_mm256_add_epi32(s, half), MNV2_RESAMPLE_BITS);
 	}
-	/* per 128-bit half (4 outputs): R0-3 G0-3 B0-3 B0-3 bytes, then interleaved RGB */
-	__m256i rg = _mm256_packs_epi32(v[0], v[1]), bb = _mm256_packs_epi32(v[2], v[2]);
-	__m256i bytes = _mm256_packus_epi16(rg, bb);
-	const __m256i order = _mm256_setr_epi8(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1, -1,
-					       -1, 0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11, -1, -1,
-					       -1, -1);
-	uint8_t tmp[32];
-	_mm256_storeu_si256((__m256i *)(void *)tmp, _mm256_shuffle_epi8(bytes, order));
-	memcpy(out, tmp, 12);
-	memcpy(out + 12, tmp + 16, 12);
+	store_rgb8(v, out);
 }
 
 void mnv2_acc_add_avx2(int32_t *acc, const uint8_t *h, size_t n, int32_t w)
@@ -235,4 +242,107 @@ void mnv2_acc_add_avx2(int32_t *acc, const uint8_t *h, size_t n, int32_t w)
 	}
 	for (; i < n; i++)
 		acc[i] += h[i] * w;
+}
+
+/* Pixel a's luma and the next one's, as the low two bytes. */
+static inline uint64_t luma2(const uint8_t *yp, int32_t a)
+{
+	uint16_t v;
+	memcpy(&v, yp + a, 2);
+	return v;
+}
+
+/* The chroma pairs of pixels a and a + 1 of a 4:2:0 row: bytes U V U V (V U V U for NV21). */
+static inline __attribute__((always_inline)) uint64_t chroma2(mnv2_frame_format fmt,
+							       const uint8_t *c1,
+							       const uint8_t *c2, int32_t a)
+{
+	uint32_t ca = (uint32_t)a >> 1, cb = ((uint32_t)a + 1) >> 1;
+	uint16_t ua, ub;
+	if (fmt == MNV2_FRAME_I420) {
+		ua = (uint16_t)(c1[ca] | c2[ca] << 8);
+		ub = (uint16_t)(c1[cb] | c2[cb] << 8);
+	} else {
+		memcpy(&ua, c1 + 2 * (size_t)ca, 2);
+		memcpy(&ub, c1 + 2 * (size_t)cb, 2);
+	}
+	return (uint64_t)ua | (uint64_t)ub << 16;
+}
+
+/* The gather of mnv2_yuv420_2tap_avx2(), in general registers (storing the pieces to
+ * memory and loading them as a vector would stall on store forwarding): the luma bytes
+ * A0 B0 A1 B1 ... (A = x[o], B = x[o] + 1), and each pixel's own chroma pair, U V U V per
+ * output, in the order 0 1 4 5 | 2 3 6 7 so that, widened, each 128-bit half lines up with
+ * the luma's unpacklo / unpackhi. Inlined per format so the format is a constant. */
+static inline __attribute__((always_inline)) void gather420(mnv2_frame_format fmt,
+							    const uint8_t *yp,
+							    const uint8_t *c1,
+							    const uint8_t *c2,
+							    const int32_t x[8], __m128i *y16,
+							    __m128i *u_lo, __m128i *u_hi)
+{
+	uint64_t y0 = luma2(yp, x[0]) | luma2(yp, x[1]) << 16 | luma2(yp, x[2]) << 32 |
+		      luma2(yp, x[3]) << 48;
+	uint64_t y1 = luma2(yp, x[4]) | luma2(yp, x[5]) << 16 | luma2(yp, x[6]) << 32 |
+		      luma2(yp, x[7]) << 48;
+	uint64_t q01 = chroma2(fmt, c1, c2, x[0]) | chroma2(fmt, c1, c2, x[1]) << 32;
+	uint64_t q23 = chroma2(fmt, c1, c2, x[2]) | chroma2(fmt, c1, c2, x[3]) << 32;
+	uint64_t q45 = chroma2(fmt, c1, c2, x[4]) | chroma2(fmt, c1, c2, x[5]) << 32;
+	uint64_t q67 = chroma2(fmt, c1, c2, x[6]) | chroma2(fmt, c1, c2, x[7]) << 32;
+	*y16 = _mm_set_epi64x((int64_t)y1, (int64_t)y0);
+	*u_lo = _mm_set_epi64x((int64_t)q45, (int64_t)q01);
+	*u_hi = _mm_set_epi64x((int64_t)q67, (int64_t)q23);
+}
+
+uint32_t mnv2_yuv420_2tap_avx2(const mnv2_frame_reader *r, mnv2_frame_format fmt,
+			       const uint8_t *yp, const uint8_t *c1, const uint8_t *c2,
+			       const int32_t *x, uint32_t n, const int32_t *whi2,
+			       const int32_t *wlo2, uint8_t *out)
+{
+	const __m256i ones = _mm256_set1_epi16(1), c128 = _mm256_set1_epi16(128);
+	const __m256i c255 = _mm256_set1_epi16(255);
+	const __m256i y0 = _mm256_set1_epi16((short)r->y0);
+	const __m256i kl = _mm256_set1_epi32((int)((uint32_t)8192 << 16 | (uint32_t)r->cy));
+	const __m256i kr = _mm256_set1_epi32((int)((uint32_t)r->crv << 16));
+	const __m256i kg = _mm256_set1_epi32((int)((uint32_t)(uint16_t)(-r->cgv) << 16 |
+						   (uint16_t)(-r->cgu)));
+	const __m256i kb = _mm256_set1_epi32(r->cbu / 2);
+	const __m256i half = _mm256_set1_epi32(1 << (MNV2_RESAMPLE_BITS - 1));
+	uint32_t o = 0;
+	for (; o + 8 <= n; o += 8) {
+		__m128i y16, u_lo, u_hi;
+		if (fmt == MNV2_FRAME_I420)
+			gather420(MNV2_FRAME_I420, yp, c1, c2, x + o, &y16, &u_lo, &u_hi);
+		else
+			gather420(MNV2_FRAME_NV12, yp, c1, c2, x + o, &y16, &u_lo, &u_hi);
+		__m256i d = _mm256_sub_epi16(_mm256_cvtepu8_epi16(y16), y0);
+		__m256i l_lo = _mm256_madd_epi16(_mm256_unpacklo_epi16(d, ones), kl);
+		__m256i l_hi = _mm256_madd_epi16(_mm256_unpackhi_epi16(d, ones), kl);
+		__m256i uv_lo = _mm256_sub_epi16(_mm256_cvtepu8_epi16(u_lo), c128);
+		__m256i uv_hi = _mm256_sub_epi16(_mm256_cvtepu8_epi16(u_hi), c128);
+		if (fmt == MNV2_FRAME_NV21) { /* V U pairs: swap to U V */
+			uv_lo = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(uv_lo, 0xb1), 0xb1);
+			uv_hi = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(uv_hi, 0xb1), 0xb1);
+		}
+		const __m256i wh = _mm256_loadu_si256((const __m256i *)(const void *)(whi2 + o));
+		const __m256i wl = _mm256_loadu_si256((const __m256i *)(const void *)(wlo2 + o));
+		const __m256i ch_lo[3] = { _mm256_madd_epi16(uv_lo, kr), _mm256_madd_epi16(uv_lo, kg),
+					   _mm256_slli_epi32(_mm256_madd_epi16(uv_lo, kb), 1) };
+		const __m256i ch_hi[3] = { _mm256_madd_epi16(uv_hi, kr), _mm256_madd_epi16(uv_hi, kg),
+					   _mm256_slli_epi32(_mm256_madd_epi16(uv_hi, kb), 1) };
+		__m256i v[3];
+		for (int c = 0; c < 3; c++) {
+			/* the channel of all 16 pixels, as in mnv2_yuv_planar_avx2() but with a
+			 * chroma pair per pixel rather than per two: int16 A B per output */
+			__m256i p = _mm256_packus_epi32(
+				_mm256_srai_epi32(_mm256_add_epi32(l_lo, ch_lo[c]), 14),
+				_mm256_srai_epi32(_mm256_add_epi32(l_hi, ch_hi[c]), 14));
+			p = _mm256_min_epu16(p, c255);
+			__m256i sum = _mm256_add_epi32(_mm256_slli_epi32(_mm256_madd_epi16(p, wh), 11),
+						       _mm256_madd_epi16(p, wl));
+			v[c] = _mm256_srai_epi32(_mm256_add_epi32(sum, half), MNV2_RESAMPLE_BITS);
+		}
+		store_rgb8(v, out + 3 * o);
+	}
+	return o;
 }

@@ -1,5 +1,5 @@
 /* frame_avx2 — AVX2 versions of the one-pass resampler's inner loops (frame_avx2.c, built
- * with -mavx2 into the engine's AVX2 library on x86-64). Call them only when mnv2_cpu_path()
+ * with -mavx2 into the engine's AVX2 library on x86-64). Call them only when mnv2_cpu_has_avx2()
  * says the CPU has AVX2. Each gives exactly the bytes of its SSE2 counterpart in
  * frame_simd.h. */
 #ifndef MNV2_FRAME_AVX2_H
@@ -36,6 +36,18 @@ void mnv2_dot3x4_avx2(const int16_t *const pl[3], const size_t off[4], const int
  * The same bytes as mnv2_dot3_avx2() with those weights. */
 void mnv2_dot3x8_2tap_avx2(const int16_t *const pl[3], const int32_t off[8],
 			   const int32_t *whi2, const int32_t *wlo2, uint8_t *out);
+
+/* mnv2_dot3x8_2tap_avx2() reading the frame itself instead of converted planar channels,
+ * for 4:2:0 frames (NV12, NV21, I420), eight outputs at a time while eight remain of n:
+ * output o converts pixels x[o] and x[o] + 1 of the row whose luma is yp and chroma c1
+ * (and c2 for I420), frame coordinates, both inside the row, with the colour maths of
+ * mnv2_yuv_planar_avx2(), and filters them with the weight pairs whi2/wlo2[o] into
+ * out[3o ..]. Only the pixels a two-tap filter reads are converted (a 1080p row shrunk to
+ * 300 needs 600 of its 1920). Returns how many outputs it did (a multiple of 8). */
+uint32_t mnv2_yuv420_2tap_avx2(const mnv2_frame_reader *r, mnv2_frame_format fmt,
+			       const uint8_t *yp, const uint8_t *c1, const uint8_t *c2,
+			       const int32_t *x, uint32_t n, const int32_t *whi2,
+			       const int32_t *wlo2, uint8_t *out);
 
 /* mnv2_acc_add_sse2(): acc[i] += h[i] * w for i < n, w in [0, 2^22]. */
 void mnv2_acc_add_avx2(int32_t *acc, const uint8_t *h, size_t n, int32_t w);

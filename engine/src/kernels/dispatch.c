@@ -17,6 +17,16 @@
 #endif
 #endif
 
+int mnv2_cpu_has_avx2(void)
+{
+#if defined(MNV2_HAVE_AVX2) && defined(__x86_64__)
+	__builtin_cpu_init(); /* after the first call, a check of libgcc's cpu model */
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
 int mnv2_cpu_path(void)
 {
 #if defined(MNV2_HAVE_AVX2) && defined(__x86_64__)

@@ -130,6 +130,11 @@ typedef struct mnv2_conv_packed {
  * vector's hwcaps on aarch64. */
 int mnv2_cpu_path(void);
 
+/* Whether this build has AVX2 kernels and the CPU runs them: mnv2_cpu_path()'s first test
+ * alone, without its extra cpuid (which costs a VM exit per call under virtualisation,
+ * noticeable for callers that ask per frame). */
+int mnv2_cpu_has_avx2(void);
+
 /* Packs weights for `path` (depthwise = 1 for DEPTHWISE_CONV_2D). *out = NULL when the
  * path has no kernel for this shape; returns -1 only when out of memory. The params'
  * bias and scale must be set. Free the result with free(). */
