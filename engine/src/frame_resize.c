@@ -314,8 +314,13 @@ static int rows_in_flight(const stream *s)
 static void acc_start(stream *s, int yy)
 {
 	int32_t *a = s->acc + (size_t)(yy % s->k_rows) * s->dw * 3;
-	size_t n = (size_t)s->dw * 3; /* not re-read from s after each store */
-	for (size_t i = 0; i < n; i++)
+	size_t n = (size_t)s->dw * 3, i = 0;
+#if MNV2_FRAME_SIMD /* (the loop below is not vectorised at -O2) */
+	const __m128i half = _mm_set1_epi32(1 << (MNV2_RESAMPLE_BITS - 1));
+	for (; i + 4 <= n; i += 4)
+		_mm_storeu_si128((__m128i *)(void *)(a + i), half);
+#endif
+	for (; i < n; i++)
 		a[i] = 1 << (MNV2_RESAMPLE_BITS - 1);
 }
 
@@ -354,6 +359,30 @@ static void acc_add(stream *s, int yy, int r)
 		a[i] += h[i] * w;
 }
 
+/* Asks the CPU to start loading row sy of a 4:2:0 region (its luma and chroma) while
+ * the current row is filtered: the frame was just written by another process, so it is
+ * rarely in this core's caches, and a sparse filter's reads are too scattered for the
+ * hardware prefetcher to run ahead. */
+static void prefetch_row(const stream *s, uint32_t sy)
+{
+	const mnv2_frame *f = s->rd.f;
+	uint32_t y = s->r.y + sy;
+	const uint8_t *yp = f->data + f->offset[0] + (size_t)y * f->stride[0] + s->r.x;
+	const uint8_t *c1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
+	const uint8_t *c2 = f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2];
+	for (uint32_t i = 0; i < s->r.width; i += 64)
+		__builtin_prefetch(yp + i);
+	if (f->format == MNV2_FRAME_I420) { /* U and V planes, half as wide */
+		for (uint32_t i = 0; i < s->r.width / 2; i += 64) {
+			__builtin_prefetch(c1 + s->r.x / 2 + i);
+			__builtin_prefetch(c2 + s->r.x / 2 + i);
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < s->r.width; i += 64) /* U V pairs */
+		__builtin_prefetch(c1 + (s->r.x & ~1u) + i);
+}
+
 /* Both directions: stream the needed source rows through the accumulators. */
 static void run_2d(stream *s, uint8_t *dst, size_t dst_stride)
 {
@@ -365,6 +394,11 @@ static void run_2d(stream *s, uint8_t *dst, size_t dst_stride)
 			acc_start(s, hi++);
 		if (lo == hi)
 			continue; /* no output row reads this source row */
+		if (s->sparse) { /* the next row read */
+			int next = r + 1 < yend_of(s, hi - 1) ? r + 1 : hi < s->dh ? ymin_of(s, hi) : last;
+			if (next < last)
+				prefetch_row(s, (uint32_t)next);
+		}
 		filter_row(s, (uint32_t)r, s->hrow);
 		for (int yy = lo; yy < hi; yy++)
 			if (r < yend_of(s, yy)) /* false only for an empty window */
