@@ -319,8 +319,11 @@ static unsigned preprocess_and_run(run_state *s, int64_t *t0)
 						    bytes, &s->tf, &e)
 			     : mnv2_preprocess_roi(&v, &s->roi, &s->m->input, &po, in, bytes,
 						   &s->tf, &e);
-	/* the frame's bytes are read: its mapping and descriptor go at once */
-	mnv2d_fdframe_unmap(&s->map);
+	/* The frame's bytes are read: its descriptor goes at once, and a dmabuf's read access
+	 * ends (its exporter may want the buffer back). A memfd's mapping holds no descriptor
+	 * and is released by the worker once the response is on its way (mnv2d_infer_run). */
+	if (s->map.dmabuf)
+		mnv2d_fdframe_unmap(&s->map);
 	mnv2d_job_close_fd(s->job);
 	if (rc)
 		return say(s->msg, sizeof s->msg, ST_INTERNAL, "preprocess: %s",
@@ -487,7 +490,7 @@ static unsigned run(run_state *s, const mnv2d_limits *lim, int64_t t_dequeue)
 }
 
 unsigned mnv2d_infer_run(mnv2d_job *job, size_t worker, const mnv2d_limits *lim,
-			 int64_t t_dequeue)
+			 int64_t t_dequeue, mnv2d_fdframe *release)
 {
 	run_state s = { .job = job, .map = { .fd = -1 } };
 	s.m = &job->set->models[job->model];
@@ -498,7 +501,9 @@ unsigned mnv2d_infer_run(mnv2d_job *job, size_t worker, const mnv2d_limits *lim,
 			      ? say(s.msg, sizeof s.msg, ST_INTERNAL, "not a classify or detect job")
 			      : run(&s, lim, t_dequeue);
 	mnv2_image_free(&s.img);
-	mnv2d_fdframe_unmap(&s.map);
+	if (s.map.dmabuf)          /* ends its access while the descriptor is open */
+		mnv2d_fdframe_unmap(&s.map);
+	*release = s.map;          /* a memfd's mapping, if any: the caller's to unmap */
 	mnv2d_job_close_fd(job);   /* never kept past its request, on any path */
 	if (st != ST_OK) {
 		Mnv2__Timing tm;

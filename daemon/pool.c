@@ -60,13 +60,16 @@ static void *worker_main(void *arg)
 		    (!p->limits.test_wedge_model[0] ||
 		     !strcmp(p->limits.test_wedge_model, j->set->models[j->model].name)))
 			wedge(p->limits.test_wedge_ms);
-		unsigned st = mnv2d_infer_run(j, w->index, &p->limits, t);
-		atomic_store(&w->busy_since, 0);
+		mnv2d_fdframe frame;
+		unsigned st = mnv2d_infer_run(j, w->index, &p->limits, t, &frame);
 		if (st == MNV2__STATUS_CODE__STATUS_INTERNAL)
 			LOG_WARN(p->log, "worker %zu: request %llu on model '%s' failed: INTERNAL",
 				 w->index, (unsigned long long)j->request_id,
 				 j->set->models[j->model].name);
 		complete(p, j);
+		/* the reply is on its way; now the frame's pages (0.1 ms for 1080p NV12) */
+		mnv2d_fdframe_unmap(&frame);
+		atomic_store(&w->busy_since, 0);
 	}
 	return NULL;
 }

@@ -218,6 +218,34 @@ static int fds_settle(int want)
 	return n;
 }
 
+/* How many of the daemon's mappings are memfds (the clients' frames are named "frame" and
+ * "ring" here; the kernel shows "/memfd:NAME (deleted)"). */
+static int memfd_maps(void)
+{
+	char p[64], line[512];
+	snprintf(p, sizeof p, "/proc/%d/maps", (int)env.pid);
+	FILE *f = fopen(p, "r");
+	ck_assert_ptr_nonnull(f);
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		n += strstr(line, "/memfd:frame") || strstr(line, "/memfd:ring");
+	fclose(f);
+	return n;
+}
+
+/* Waits (bounded) until the daemon maps none of our frames: the worker unmaps each right
+ * after handing its response on, so a little after the last response. */
+static int memfd_maps_settle(void)
+{
+	int n = -1;
+	for (int waited = 0; waited < 5000; waited += 20) {
+		if ((n = memfd_maps()) == 0)
+			break;
+		usleep(20000);
+	}
+	return n;
+}
+
 static int fds_idle(void)
 {
 	Mnv2__Response *st = td_status(env.sock);   /* the start-up probe has gone */
@@ -408,6 +436,7 @@ START_TEST(memfd_frames)
 	free(rgb);
 	free(nv12);
 	ck_assert_int_eq(fds_settle(base + 1), base + 1);   /* only our connection */
+	ck_assert_int_eq(memfd_maps_settle(), 0);            /* and no frame mapped */
 	close(fd);
 	ck_assert_int_eq(fds_settle(base), base);
 	stop_clean();
@@ -504,6 +533,7 @@ START_TEST(fd_rejections)
 	ck_assert(td_wait_closed(fd, 5000));
 	close(fd);
 	ck_assert_int_eq(fds_settle(base), base);
+	ck_assert_int_eq(memfd_maps_settle(), 0);
 	ck_assert(strstr(td_log(&env), "ancillary data truncated") != NULL);
 	close(pp[0]);
 	close(pp[1]);
@@ -540,6 +570,7 @@ START_TEST(fd_queued_disconnect_and_full)
 	ck_assert_int_le(td_fd_count(env.pid), base + 1 + 4);
 	close(fd);   /* the queued ones are cancelled, the running one finishes */
 	ck_assert_int_eq(fds_settle(base), base);
+	ck_assert_int_eq(memfd_maps_settle(), 0);
 
 	/* deadline passed while queued: answered, descriptor closed */
 	fd = conn();
@@ -556,6 +587,7 @@ START_TEST(fd_queued_disconnect_and_full)
 	}
 	ck_assert_int_eq(deadline, 1);
 	ck_assert_int_eq(fds_settle(base + 1), base + 1);
+	ck_assert_int_eq(memfd_maps_settle(), 0);
 	/* SIGTERM with descriptors queued: they still run, and the daemon exits 0 */
 	for (uint64_t id = 20; id < 23; id++) {
 		fd_request(&q, 0, id, TD_SLOW, PIX(RGB888), 48, 48, 0);
@@ -617,6 +649,7 @@ START_TEST(fd_pipelined_ring)
 	}
 	close(fd);
 	ck_assert_int_eq(fds_settle(base), base);
+	ck_assert_int_eq(memfd_maps_settle(), 0);
 	munmap(ring, slot * N);
 	close(m);
 	free(nv12);
