@@ -21,6 +21,9 @@ PACKAGES=(
 	# below, and brings the arm64 C library the tests run with
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 	check:arm64
+	# scripts/vm-test.sh: a QEMU guest with the distribution kernel, whose vivid module is
+	# a V4L2 camera that exports dmabufs (camera-loop --device, mnv2d's dmabuf path)
+	qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
 )
 
 missing=()

@@ -13,7 +13,9 @@
 #     (scripts/fuzz.sh; each target counts as a test);
 #  5. the daemon integration tests (daemon, zerocopy) once more with every mnv2d under
 #     valgrind memcheck (MNV2D_WRAP): zero errors and zero definite leaks in every daemon;
-#  6. a MNV2_SOAK_MINUTES (default 2) minute load/soak/fault run (scripts/soak.sh).
+#  6. a MNV2_SOAK_MINUTES (default 2) minute load/soak/fault run (scripts/soak.sh);
+#  7. V4L2 capture (MMAP, DMABUF export) and dmabuf frames into mnv2d, in a QEMU guest with
+#     the vivid driver (scripts/vm-test.sh); skipped when qemu or a kernel is missing.
 # Prints one closing line: "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -179,6 +181,21 @@ if [ -x build-test/daemon/mnv2d ] &&
 else
 	grep -E 'FAIL|soak.sh' build-test/soak.log | head -40
 	sed -n '/^| check/,$p' build-test/soak.log
+	failed=$((failed + 1))
+fi
+step_end
+
+# 7. Drivers this machine lacks: V4L2 capture and dmabufs, in a guest.
+step_start "V4L2 capture and dmabuf frames in a QEMU guest (scripts/vm-test.sh)"
+bash scripts/vm-test.sh build-test >build-test/vm-test.log 2>&1
+vm_rc=$?
+grep -E '^(PASS|FAIL|SKIP)|vm-test:' build-test/vm-test.log
+if [ $vm_rc -eq 0 ]; then
+	passed=$((passed + 1))
+elif [ $vm_rc -eq 77 ]; then
+	skipped=$((skipped + 1))
+else
+	tail -40 build-test/vm-test.log
 	failed=$((failed + 1))
 fi
 step_end

@@ -1,0 +1,93 @@
+#!/bin/bash
+# tests/vm/inside.sh BUILD_DIR — run by scripts/vm-test.sh inside its guest, as root, with
+# the host's filesystem read-only and /tmp a tmpfs. Loads the vivid test driver (one
+# single-planar capture node), starts BUILD_DIR's mnv2d with the SSD detector, and checks:
+#  - examples/camera-loop captures from the V4L2 device with MMAP buffers (copied into a
+#    sealed memfd) and with DMABUF export (the driver's buffers sent as they are);
+#  - tests/vm/dmabuf_check: a dmabuf frame, one declared larger than its buffer, one past
+#    its end, one with a region;
+#  - afterwards mnv2d holds no descriptor and no mapping of any frame, and exits 0 on SIGTERM.
+# Prints PASS/FAIL lines; exit 0 when all pass, 77 when there is nothing to run with.
+set -u
+build=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
+model=$src/models/data/mobilenet_ssd_v2_coco_quant_postprocess.tflite
+[ -r "$model" ] || model=$src/../shared/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite
+if [ ! -r "$model" ]; then
+	echo "SKIP: no SSD detector in models/data or ../shared/models (models/fetch.sh)"
+	exit 77
+fi
+failed=0
+pass() { echo "PASS $*"; }
+fail() { echo "FAIL $*"; failed=1; }
+
+modprobe vivid n_devs=1 node_types=0x1 multiplanar=1 || { echo "FAIL modprobe vivid"; exit 1; }
+dev=$(ls /dev/video* 2>/dev/null | head -1)
+[ -c "$dev" ] || { echo "FAIL vivid made no video device"; exit 1; }
+echo "vivid: $dev"
+
+cat >/tmp/mnv2d.yaml <<EOF
+socket: /tmp/mnv2.sock
+threads: 1
+log_level: info
+models:
+  - name: ssd
+    path: $model
+    kind: detector
+EOF
+"$build/daemon/mnv2d" --config /tmp/mnv2d.yaml 2>/tmp/mnv2d.log &
+pid=$!
+for _ in $(seq 1 600); do # emulated, loading takes a while
+	[ -S /tmp/mnv2.sock ] && "$build/client/mnv2ctl" --socket /tmp/mnv2.sock status \
+		>/dev/null 2>&1 && break
+	sleep 0.2
+done
+if ! "$build/client/mnv2ctl" --socket /tmp/mnv2.sock status >/dev/null 2>&1; then
+	echo "FAIL mnv2d did not start:"
+	cat /tmp/mnv2d.log
+	exit 1
+fi
+base_fds=$(ls /proc/$pid/fd | wc -l)
+
+loop() { # camera-loop through the device; $1 names the case, the rest are extra options
+	local name=$1
+	shift
+	local out
+	if out=$("$build/examples/camera-loop" --device "$dev" --socket /tmp/mnv2.sock \
+		--size 640x360 --frames 6 "$@" 2>&1) && grep -q "fps" <<<"$out"; then
+		pass "camera-loop $name: $(grep fps <<<"$out" | tail -1)"
+	else
+		fail "camera-loop $name"
+		echo "$out" | tail -20
+	fi
+}
+loop "V4L2 MMAP"
+loop "V4L2 DMABUF export" --dmabuf
+loop "V4L2 DMABUF export, bilinear, 3 in flight" --dmabuf --filter bilinear --inflight 3
+
+"$build/tests/vm/dmabuf_check" /tmp/mnv2.sock "$dev"
+rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 77 ] || failed=1
+
+settled=0
+for _ in $(seq 1 50); do # the worker unmaps right after its last answer
+	fds=$(ls /proc/$pid/fd | wc -l)
+	maps=$(grep -c -E "dmabuf|memfd:|/dev/video" /proc/$pid/maps)
+	[ "$fds" -le "$base_fds" ] && [ "$maps" -eq 0 ] && { settled=1; break; }
+	sleep 0.1
+done
+if [ $settled = 1 ]; then
+	pass "mnv2d holds no frame: $fds descriptors (as at the start), no frame mapped"
+else
+	fail "mnv2d still holds frames: $fds descriptors (start: $base_fds), $maps mappings"
+	grep -E "dmabuf|memfd:|/dev/video" /proc/$pid/maps
+fi
+kill -TERM $pid
+wait $pid
+st=$?
+[ $st -eq 0 ] && pass "mnv2d exits 0 on SIGTERM" || fail "mnv2d exited $st on SIGTERM"
+if [ $failed != 0 ]; then
+	echo "--- mnv2d log"
+	tail -30 /tmp/mnv2d.log
+fi
+exit $failed
