@@ -421,6 +421,8 @@ START_TEST(device_and_usage_errors)
 		{ "--y4m", "a", "--filter", "lanczos", NULL },
 		{ "--y4m", "a", "--size", "64by48", NULL },
 		{ "--y4m", "a", "--dmabuf", NULL },
+		{ "--y4m", "a", "--fourcc", "NV12", NULL },
+		{ "--device", "a", "--fourcc", "NV12MX", NULL },
 		{ "--y4m", "a", "extra", NULL },
 	};
 	for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {

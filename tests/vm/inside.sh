@@ -1,9 +1,11 @@
 #!/bin/bash
 # tests/vm/inside.sh BUILD_DIR — run by scripts/vm-test.sh inside its guest, as root, with
-# the host's filesystem read-only and /tmp a tmpfs. Loads the vivid test driver (one
-# single-planar capture node), starts BUILD_DIR's mnv2d with the SSD detector, and checks:
-#  - examples/camera-loop captures from the V4L2 device with MMAP buffers (copied into a
-#    sealed memfd) and with DMABUF export (the driver's buffers sent as they are);
+# the host's filesystem read-only and /tmp a tmpfs. Loads the vivid test driver (two
+# capture nodes, single- and multi-planar), starts BUILD_DIR's mnv2d with the SSD
+# detector, and checks:
+#  - examples/camera-loop captures from a single-planar and a multi-planar V4L2 device with
+#    MMAP buffers (copied into a sealed memfd) and with DMABUF export (the driver's buffers
+#    sent as they are), in NV12, YUYV, and NM12 / YM12 (planes in separate buffers);
 #  - tests/vm/dmabuf_check: a dmabuf frame, one declared larger than its buffer, one past
 #    its end, one with a region;
 #  - afterwards mnv2d holds no descriptor and no mapping of any frame, and exits 0 on SIGTERM.
@@ -21,10 +23,12 @@ failed=0
 pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; failed=1; }
 
-modprobe vivid n_devs=1 node_types=0x1 multiplanar=1 || { echo "FAIL modprobe vivid"; exit 1; }
-dev=$(ls /dev/video* 2>/dev/null | head -1)
-[ -c "$dev" ] || { echo "FAIL vivid made no video device"; exit 1; }
-echo "vivid: $dev"
+# two capture-only instances: single-planar (video0) and multi-planar (video1)
+modprobe vivid n_devs=2 node_types=0x1,0x1 multiplanar=1,2 ||
+	{ echo "FAIL modprobe vivid"; exit 1; }
+dev=/dev/video0 mdev=/dev/video1
+[ -c "$dev" ] && [ -c "$mdev" ] || { echo "FAIL vivid made no $dev and $mdev"; exit 1; }
+echo "vivid: $dev single-planar, $mdev multi-planar"
 
 cat >/tmp/mnv2d.yaml <<EOF
 socket: /tmp/mnv2.sock
@@ -49,21 +53,35 @@ if ! "$build/client/mnv2ctl" --socket /tmp/mnv2.sock status >/dev/null 2>&1; the
 fi
 base_fds=$(ls /proc/$pid/fd | wc -l)
 
-loop() { # camera-loop through the device; $1 names the case, the rest are extra options
-	local name=$1
-	shift
+loop() { # camera-loop through a device; $1 names the case, $2 the device, then options
+	local name=$1 d=$2
+	shift 2
 	local out
-	if out=$("$build/examples/camera-loop" --device "$dev" --socket /tmp/mnv2.sock \
-		--size 640x360 --frames 6 "$@" 2>&1) && grep -q "fps" <<<"$out"; then
-		pass "camera-loop $name: $(grep fps <<<"$out" | tail -1)"
+	if out=$("$build/examples/camera-loop" --device "$d" --socket /tmp/mnv2.sock \
+		--size 640x360 --frames 3 "$@" 2>&1) && grep -q "fps" <<<"$out"; then
+		pass "camera-loop $name: $(grep -E '^camera-loop: (/dev|[0-9]+ frames)' <<<"$out" |
+			tr '\n' ' ')"
 	else
 		fail "camera-loop $name"
 		echo "$out" | tail -20
 	fi
 }
-loop "V4L2 MMAP"
-loop "V4L2 DMABUF export" --dmabuf
-loop "V4L2 DMABUF export, bilinear, 3 in flight" --dmabuf --filter bilinear --inflight 3
+loop "V4L2 MMAP" "$dev"
+loop "V4L2 DMABUF export" "$dev" --dmabuf
+loop "V4L2 DMABUF export, bilinear, 3 in flight" "$dev" --dmabuf --filter bilinear --inflight 3
+loop "V4L2 YUYV" "$dev" --fourcc YUYV
+loop "multi-planar V4L2 MMAP" "$mdev"
+loop "multi-planar V4L2 DMABUF export" "$mdev" --dmabuf
+loop "multi-planar V4L2, NM12 = NV12M (planes in two buffers), MMAP" "$mdev" --fourcc NM12
+loop "multi-planar V4L2, YM12 = YUV420M (three buffers), MMAP" "$mdev" --fourcc YM12
+if out=$("$build/examples/camera-loop" --device "$mdev" --socket /tmp/mnv2.sock --dmabuf \
+	--fourcc NM12 --frames 1 2>&1); then
+	fail "camera-loop --dmabuf --fourcc NM12 should be refused"
+elif grep -q "in one buffer" <<<"$out"; then
+	pass "camera-loop refuses --dmabuf with NM12: $(tail -1 <<<"$out")"
+else
+	fail "camera-loop --dmabuf --fourcc NM12: $out"
+fi
 
 "$build/tests/vm/dmabuf_check" /tmp/mnv2.sock "$dev"
 rc=$?
