@@ -32,23 +32,20 @@
  * (bad input, a failed request, lost connection); 2 on bad usage.
  */
 #include "mnv2/client.h"
+#include "v4l2_capture.h"
 #include "y4m.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <linux/videodev2.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_INFLIGHT 16
+#define MAX_INFLIGHT 16 /* the driver gets MAX_INFLIGHT + 2 <= V4L2CAP_MAX_BUFFERS */
 #define MAX_FRAME_BYTES ((size_t)256 << 20) /* refuse sources with larger frames */
 #define RECV_TIMEOUT_MS 30000                /* an answer takes longer: give up */
 #define ERR_LEN 512
@@ -77,8 +74,6 @@ typedef struct slot {
 	double sent_ms;
 } slot;
 
-#define V4L2_MAX_BUFFERS (MAX_INFLIGHT + 2)
-
 /* Where frames come from. next() fills a free slot: 1 a frame, 0 the end, -1 an error. */
 typedef struct source {
 	mnv2c_image geometry; /* format, size, stride, colour: what every request describes */
@@ -86,15 +81,7 @@ typedef struct source {
 	int (*next)(struct source *s, slot *sl, uint64_t index, char *err);
 	FILE *file;
 	y4m_info y4m;
-	/* V4L2: buffers of n_planes memory planes (1 but for formats like NV12M), each
-	 * holding plane_bytes of the frame, which are copied to the memfd back to back */
-	int vfd, dmabuf;
-	uint32_t buftype;     /* V4L2_BUF_TYPE_VIDEO_CAPTURE or ..._CAPTURE_MPLANE */
-	unsigned n_bufs, n_planes;
-	size_t plane_bytes[VIDEO_MAX_PLANES];
-	void *map[V4L2_MAX_BUFFERS][VIDEO_MAX_PLANES];
-	size_t map_len[V4L2_MAX_BUFFERS][VIDEO_MAX_PLANES];
-	int export_fd[V4L2_MAX_BUFFERS];
+	v4l2cap cam;
 } source;
 
 static volatile sig_atomic_t stop_requested;
@@ -172,285 +159,25 @@ static int open_y4m(source *s, const options *o, char *err)
 	return 0;
 }
 
-/* ---- V4L2 capture ------------------------------------------------------------------- */
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int rc;
-	do
-		rc = ioctl(fd, req, arg);
-	while (rc < 0 && errno == EINTR);
-	return rc;
-}
-
-/* The formats the daemon understands, best first: NV12 is what most ISPs and hardware
- * decoders produce; YUYV what USB (UVC) webcams send uncompressed. The "M" formats of
- * multi-planar devices keep each plane in a buffer of its own (planes > 1). */
-static const struct {
-	uint32_t fourcc;
-	mnv2c_pixel_format format;
-	unsigned planes;
-} v4l2_formats[] = {
-	{ V4L2_PIX_FMT_NV12, MNV2C_PIX_NV12, 1 },    { V4L2_PIX_FMT_NV12M, MNV2C_PIX_NV12, 2 },
-	{ V4L2_PIX_FMT_NV21, MNV2C_PIX_NV21, 1 },    { V4L2_PIX_FMT_NV21M, MNV2C_PIX_NV21, 2 },
-	{ V4L2_PIX_FMT_YUV420, MNV2C_PIX_I420, 1 },  { V4L2_PIX_FMT_YUV420M, MNV2C_PIX_I420, 3 },
-	{ V4L2_PIX_FMT_YUYV, MNV2C_PIX_YUYV, 1 },    { V4L2_PIX_FMT_UYVY, MNV2C_PIX_UYVY, 1 },
-	{ V4L2_PIX_FMT_RGB24, MNV2C_PIX_RGB888, 1 }, { V4L2_PIX_FMT_BGR24, MNV2C_PIX_BGR888, 1 },
-	{ V4L2_PIX_FMT_GREY, MNV2C_PIX_GRAY8, 1 },
-};
-
-/* The first format of v4l2_formats the device offers (with --dmabuf, of those in one
- * buffer: a frame is sent as one descriptor); -1 when none. */
-static int v4l2_pick_format(const source *s, uint32_t want)
-{
-	int best = -1;
-	for (struct v4l2_fmtdesc d = { .type = s->buftype };
-	     xioctl(s->vfd, VIDIOC_ENUM_FMT, &d) == 0; d.index++)
-		for (int i = 0; i < (int)(sizeof v4l2_formats / sizeof v4l2_formats[0]); i++)
-			if (v4l2_formats[i].fourcc == d.pixelformat && (best < 0 || i < best) &&
-			    (!s->dmabuf || v4l2_formats[i].planes == 1) &&
-			    (!want || want == d.pixelformat))
-				best = i;
-	return best;
-}
-
-/* Rows of plane p of a frame h rows high (4:2:0 chroma planes have half as many). */
-static uint32_t plane_rows(mnv2c_pixel_format f, unsigned p, uint32_t h)
-{
-	int half = p > 0 && (f == MNV2C_PIX_NV12 || f == MNV2C_PIX_NV21 || f == MNV2C_PIX_I420);
-	return half ? (h + 1) / 2 : h;
-}
-
-/* A multi-planar format whose planes lie in separate buffers: the memfd gets them back to
- * back, each with the driver's stride, and the request says where each starts. */
-static int v4l2_mem_planes(source *s, const struct v4l2_pix_format_mplane *mp, char *err)
-{
-	uint64_t off = 0;
-	s->geometry.n_planes = s->n_planes;
-	for (unsigned p = 0; p < s->n_planes; p++) {
-		const struct v4l2_plane_pix_format *pf = &mp->plane_fmt[p];
-		uint64_t bytes = (uint64_t)pf->bytesperline * plane_rows(s->geometry.format, p,
-									  mp->height);
-		if (pf->bytesperline == 0 || bytes > pf->sizeimage || bytes > MAX_FRAME_BYTES)
-			return fail(err, "plane %u: %u bytes per line, %u-byte images: an unexpected "
-				    "layout", p, pf->bytesperline, pf->sizeimage);
-		s->geometry.planes[p] = (mnv2c_plane){ .stride = pf->bytesperline, .offset = off };
-		s->plane_bytes[p] = (size_t)bytes;
-		off += bytes;
-	}
-	if (off > MAX_FRAME_BYTES)
-		return fail(err, "%llu-byte frames are too large", (unsigned long long)off);
-	s->frame_bytes = (size_t)off;
-	return 0;
-}
-
-/* The colour range and matrix a driver announces, into the request's geometry. */
-static void v4l2_colour(source *s, uint32_t quantization, uint32_t ycbcr_enc, uint32_t colorspace)
-{
-	if (quantization == V4L2_QUANTIZATION_FULL_RANGE)
-		s->geometry.color_range = MNV2C_RANGE_FULL;
-	if (ycbcr_enc == V4L2_YCBCR_ENC_709 ||
-	    (ycbcr_enc == V4L2_YCBCR_ENC_DEFAULT && colorspace == V4L2_COLORSPACE_REC709))
-		s->geometry.color_matrix = MNV2C_MATRIX_BT709;
-}
-
-/* VIDIOC_S_FMT with the single- or multi-planar structure; the driver may round the
- * size. Its bytesperline is plane 0's stride; in one buffer, the chroma planes follow with
- * the layout V4L2 and the daemon both assume. */
-static int v4l2_apply_format(source *s, const options *o, int i, char *err)
-{
-	struct v4l2_format f = { .type = s->buftype };
-	uint32_t w = o->width ? o->width : 1280, h = o->height ? o->height : 720;
-	uint32_t fourcc = v4l2_formats[i].fourcc, stride, sizeimage, quant, enc, space;
-	if (s->buftype == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE) {
-		f.fmt.pix_mp = (struct v4l2_pix_format_mplane){ .width = w, .height = h,
-			.pixelformat = fourcc, .field = V4L2_FIELD_NONE,
-			.num_planes = (uint8_t)v4l2_formats[i].planes };
-		if (xioctl(s->vfd, VIDIOC_S_FMT, &f))
-			return fail(err, "VIDIOC_S_FMT: %s", strerror(errno));
-		const struct v4l2_pix_format_mplane *mp = &f.fmt.pix_mp;
-		if (mp->pixelformat != fourcc || mp->num_planes != v4l2_formats[i].planes)
-			return fail(err, "the driver changed the pixel format");
-		w = mp->width, h = mp->height, stride = mp->plane_fmt[0].bytesperline;
-		sizeimage = mp->plane_fmt[0].sizeimage;
-		quant = mp->quantization, enc = mp->ycbcr_enc, space = mp->colorspace;
-	} else {
-		f.fmt.pix = (struct v4l2_pix_format){ .width = w, .height = h, .pixelformat = fourcc,
-						      .field = V4L2_FIELD_NONE };
-		if (xioctl(s->vfd, VIDIOC_S_FMT, &f))
-			return fail(err, "VIDIOC_S_FMT: %s", strerror(errno));
-		if (f.fmt.pix.pixelformat != fourcc)
-			return fail(err, "the driver changed the pixel format");
-		w = f.fmt.pix.width, h = f.fmt.pix.height, stride = f.fmt.pix.bytesperline;
-		sizeimage = f.fmt.pix.sizeimage;
-		quant = f.fmt.pix.quantization, enc = f.fmt.pix.ycbcr_enc;
-		space = f.fmt.pix.colorspace;
-	}
-	s->geometry = mnv2c_image_fd(v4l2_formats[i].format, w, h, stride, -1, 0);
-	v4l2_colour(s, quant, enc, space);
-	s->n_planes = v4l2_formats[i].planes;
-	if (s->n_planes > 1)
-		return v4l2_mem_planes(s, &f.fmt.pix_mp, err);
-	uint64_t need = mnv2c_frame_bytes(s->geometry.format, w, h, stride);
-	if (need == 0 || need > MAX_FRAME_BYTES || need > sizeimage)
-		return fail(err, "%ux%u, %u bytes per line, %u-byte images: an unexpected layout",
-			    w, h, stride, sizeimage);
-	s->frame_bytes = s->plane_bytes[0] = (size_t)need;
-	return 0;
-}
-
-static int v4l2_set_format(source *s, const options *o, char *err)
-{
-	int i = v4l2_pick_format(s, o->fourcc);
-	if (i < 0 && o->fourcc)
-		return fail(err, "%s does not offer --fourcc %s%s, or it is not one of NV12, NM12, "
-			    "NV21, NM21, YU12, YM12, YUYV, UYVY, RGB3, BGR3, GREY", o->device,
-			    o->fourcc_name, s->dmabuf ? " in one buffer (--dmabuf)" : "");
-	if (i < 0)
-		return fail(err, "%s offers none of NV12, NV21, YU12, YUYV, UYVY, RGB3, BGR3, GREY%s "
-			    "(compressed-only cameras, MJPEG for example, need a decoder first)",
-			    o->device, s->dmabuf ? " in one buffer (--dmabuf sends one descriptor "
-						   "per frame; NV12M and the like need MMAP)" : "");
-	char why[ERR_LEN];
-	if (v4l2_apply_format(s, o, i, why))
-		return fail(err, "%s: %s", o->device, why);
-	fprintf(stderr, "camera-loop: %s: %s %ux%u, stride %u%s\n", o->device,
-		mnv2c_pixel_format_name(s->geometry.format), s->geometry.width,
-		s->geometry.height, s->geometry.stride,
-		s->n_planes > 1 ? ", planes in separate buffers" : "");
-	return 0;
-}
-
-/* A v4l2_buffer for buffer index of s's type and memory; multi-planar ones point at
- * planes (VIDEO_MAX_PLANES entries). */
-static struct v4l2_buffer v4l2_buf(const source *s, unsigned index, struct v4l2_plane *planes)
-{
-	struct v4l2_buffer b = { .type = s->buftype, .memory = V4L2_MEMORY_MMAP, .index = index };
-	if (s->buftype == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE) {
-		memset(planes, 0, sizeof(struct v4l2_plane) * VIDEO_MAX_PLANES);
-		b.m.planes = planes;
-		b.length = VIDEO_MAX_PLANES;
-	}
-	return b;
-}
-
-/* Plane p of a queried or dequeued buffer: its length, mmap offset, bytes used and where
- * the data starts in it (data_offset: multi-planar only). */
-typedef struct plane_info {
-	uint32_t length, mem_offset, bytesused, data_offset;
-} plane_info;
-
-static plane_info v4l2_plane(const source *s, const struct v4l2_buffer *b, unsigned p)
-{
-	if (s->buftype != V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE)
-		return (plane_info){ b->length, b->m.offset, b->bytesused, 0 };
-	const struct v4l2_plane *q = &b->m.planes[p];
-	return (plane_info){ q->length, q->m.mem_offset, q->bytesused, q->data_offset };
-}
-
-/* Buffer i's planes: mapped (MMAP mode) or exported as a dmabuf (--dmabuf, one plane). */
-static int v4l2_setup_buffer(source *s, const options *o, unsigned i, char *err)
-{
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b = v4l2_buf(s, i, planes);
-	if (xioctl(s->vfd, VIDIOC_QUERYBUF, &b))
-		return fail(err, "%s: VIDIOC_QUERYBUF: %s", o->device, strerror(errno));
-	for (unsigned p = 0; p < s->n_planes; p++) {
-		plane_info pi = v4l2_plane(s, &b, p);
-		if (pi.length < s->plane_bytes[p])
-			return fail(err, "%s: buffer %u plane %u has %u bytes, frames need %zu",
-				    o->device, i, p, pi.length, s->plane_bytes[p]);
-		if (s->dmabuf) {
-			struct v4l2_exportbuffer e = { .type = s->buftype, .index = i,
-						       .flags = O_RDONLY | O_CLOEXEC };
-			if (xioctl(s->vfd, VIDIOC_EXPBUF, &e))
-				return fail(err, "%s: VIDIOC_EXPBUF: %s (try without --dmabuf)",
-					    o->device, strerror(errno));
-			s->export_fd[i] = e.fd;
-			continue;
-		}
-		void *m = mmap(NULL, pi.length, PROT_READ, MAP_SHARED, s->vfd, pi.mem_offset);
-		if (m == MAP_FAILED)
-			return fail(err, "%s: mmap: %s", o->device, strerror(errno));
-		s->map[i][p] = m;
-		s->map_len[i][p] = pi.length;
-	}
-	if (xioctl(s->vfd, VIDIOC_QBUF, &b))
-		return fail(err, "%s: VIDIOC_QBUF: %s", o->device, strerror(errno));
-	return 0;
-}
-
-/* Driver buffers: mapped or exported, then queued, and streaming on. */
-static int v4l2_buffers(source *s, const options *o, char *err)
-{
-	struct v4l2_requestbuffers rb = { .count = o->inflight + 2, .type = s->buftype,
-					  .memory = V4L2_MEMORY_MMAP };
-	if (xioctl(s->vfd, VIDIOC_REQBUFS, &rb))
-		return fail(err, "%s: VIDIOC_REQBUFS: %s", o->device, strerror(errno));
-	if (rb.count < 2 || rb.count > V4L2_MAX_BUFFERS)
-		return fail(err, "%s: the driver gave %u buffers", o->device, rb.count);
-	s->n_bufs = rb.count;
-	for (unsigned i = 0; i < s->n_bufs; i++)
-		if (v4l2_setup_buffer(s, o, i, err))
-			return -1;
-	int type = (int)s->buftype;
-	if (xioctl(s->vfd, VIDIOC_STREAMON, &type))
-		return fail(err, "%s: VIDIOC_STREAMON: %s", o->device, strerror(errno));
-	return 0;
-}
-
-static int v4l2_queue(source *s, int index)
-{
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b = v4l2_buf(s, (unsigned)index, planes);
-	if (s->buftype == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE)
-		b.length = s->n_planes;
-	return xioctl(s->vfd, VIDIOC_QBUF, &b);
-}
-
-/* Whether every plane of a dequeued buffer holds a whole frame's share. */
-static int v4l2_filled(const source *s, const struct v4l2_buffer *b, char *err, uint64_t index)
-{
-	for (unsigned p = 0; p < s->n_planes; p++) {
-		plane_info pi = v4l2_plane(s, b, p);
-		if (pi.bytesused > pi.length || pi.data_offset > pi.bytesused ||
-		    pi.bytesused - pi.data_offset < s->plane_bytes[p])
-			return fail(err, "frame %llu: buffer %u plane %u holds %u bytes from %u, a "
-				    "frame needs %zu", (unsigned long long)index, b->index, p,
-				    pi.bytesused, pi.data_offset, s->plane_bytes[p]);
-	}
-	return 0;
-}
+/* ---- V4L2 capture (v4l2_capture.c) -------------------------------------------------- */
 
 static int v4l2_next(source *s, slot *sl, uint64_t index, char *err)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b = v4l2_buf(s, 0, planes);
-	if (xioctl(s->vfd, VIDIOC_DQBUF, &b)) /* blocks until the camera delivers */
-		return errno == EINTR && stop_requested ? 0
-			: fail(err, "frame %llu: VIDIOC_DQBUF: %s", (unsigned long long)index,
-			       strerror(errno));
-	if (b.index >= s->n_bufs)
-		return fail(err, "frame %llu: the driver returned buffer %u of %u",
-			    (unsigned long long)index, b.index, s->n_bufs);
-	if (v4l2_filled(s, &b, err, index)) {
-		v4l2_queue(s, (int)b.index);
-		return -1;
-	}
-	if (s->dmabuf) { /* zero-copy: the driver's buffer itself; queued again after the answer */
-		sl->fd = s->export_fd[b.index];
-		sl->fd_offset = v4l2_plane(s, &b, 0).data_offset;
-		sl->v4l2_index = (int)b.index;
+	unsigned b;
+	char why[V4L2CAP_ERR_LEN];
+	int rc;
+	while ((rc = v4l2cap_next(&s->cam, &b, why)) == 0 && !stop_requested)
+		; /* a signal other than a stop: wait on */
+	if (rc <= 0)
+		return rc == 0 ? 0 : fail(err, "frame %llu: %s", (unsigned long long)index, why);
+	if (s->cam.dmabuf) { /* zero-copy: the driver's buffer itself; queued after the answer */
+		sl->fd = v4l2cap_dmabuf(&s->cam, b, &sl->fd_offset);
+		sl->v4l2_index = (int)b;
 		return 1;
 	}
 	/* MMAP: one copy into this slot's sealed memfd, and the buffer goes straight back. */
-	uint8_t *dst = sl->buf->data;
-	for (unsigned p = 0; p < s->n_planes; p++) {
-		memcpy(dst, (const uint8_t *)s->map[b.index][p] + v4l2_plane(s, &b, p).data_offset,
-		       s->plane_bytes[p]);
-		dst += s->plane_bytes[p];
-	}
-	if (v4l2_queue(s, (int)b.index))
+	v4l2cap_copy(&s->cam, b, sl->buf->data);
+	if (v4l2cap_queue(&s->cam, b))
 		return fail(err, "frame %llu: VIDIOC_QBUF: %s", (unsigned long long)index,
 			    strerror(errno));
 	return 1;
@@ -458,20 +185,19 @@ static int v4l2_next(source *s, slot *sl, uint64_t index, char *err)
 
 static int open_v4l2(source *s, const options *o, char *err)
 {
-	struct v4l2_capability cap;
-	s->dmabuf = o->dmabuf;
-	if ((s->vfd = open(o->device, O_RDWR | O_CLOEXEC)) < 0)
-		return fail(err, "cannot open %s: %s", o->device, strerror(errno));
-	if (xioctl(s->vfd, VIDIOC_QUERYCAP, &cap))
-		return fail(err, "%s is not a V4L2 device: %s", o->device, strerror(errno));
-	uint32_t caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps : cap.capabilities;
-	if (!(caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) ||
-	    !(caps & V4L2_CAP_STREAMING))
-		return fail(err, "%s: not a streaming video capture device", o->device);
-	s->buftype = caps & V4L2_CAP_VIDEO_CAPTURE ? V4L2_BUF_TYPE_VIDEO_CAPTURE
-						   : V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
-	if (v4l2_set_format(s, o, err) || v4l2_buffers(s, o, err))
-		return -1;
+	v4l2cap_options vo = { .device = o->device, .width = o->width, .height = o->height,
+			       .fourcc = o->fourcc, .fourcc_name = o->fourcc_name,
+			       .buffers = o->inflight + 2, .dmabuf = o->dmabuf,
+			       .max_frame_bytes = MAX_FRAME_BYTES };
+	char why[V4L2CAP_ERR_LEN];
+	if (v4l2cap_open(&s->cam, &vo, why))
+		return fail(err, "%s", why);
+	s->geometry = s->cam.geometry;
+	s->frame_bytes = s->cam.frame_bytes;
+	fprintf(stderr, "camera-loop: %s: %s %ux%u, stride %u%s\n", o->device,
+		mnv2c_pixel_format_name(s->geometry.format), s->geometry.width,
+		s->geometry.height, s->geometry.stride,
+		s->cam.n_planes > 1 ? ", planes in separate buffers" : "");
 	s->next = v4l2_next;
 	return 0;
 }
@@ -480,18 +206,7 @@ static void source_close(source *s)
 {
 	if (s->file)
 		fclose(s->file);
-	if (s->vfd >= 0) {
-		int type = (int)s->buftype;
-		xioctl(s->vfd, VIDIOC_STREAMOFF, &type);
-		for (unsigned i = 0; i < s->n_bufs; i++) {
-			for (unsigned p = 0; p < VIDEO_MAX_PLANES; p++)
-				if (s->map[i][p])
-					munmap(s->map[i][p], s->map_len[i][p]);
-			if (s->export_fd[i] >= 0)
-				close(s->export_fd[i]);
-		}
-		close(s->vfd);
-	}
+	v4l2cap_close(&s->cam);
 }
 
 /* ---- requests and answers ------------------------------------------------------------ */
@@ -549,7 +264,7 @@ static int wait_one(loop *L)
 			mnv2c_code_name(r->status), r->message);
 		L->failed++;
 	}
-	if (sl->v4l2_index >= 0 && v4l2_queue(L->src, sl->v4l2_index)) /* dmabuf: back to the driver */
+	if (sl->v4l2_index >= 0 && v4l2cap_queue(&L->src->cam, (unsigned)sl->v4l2_index)) /* dmabuf: back to the driver */
 		fprintf(stderr, "camera-loop: VIDIOC_QBUF: %s\n", strerror(errno));
 	sl->v4l2_index = -1;
 	sl->request_id = 0;
@@ -573,7 +288,7 @@ static int make_slots(loop *L, unsigned n, char *err)
 	for (unsigned i = 0; i < n; i++) {
 		slot *sl = &L->slots[i];
 		sl->v4l2_index = -1;
-		if (L->src->dmabuf)
+		if (L->src->cam.dmabuf)
 			continue;
 		if (!(sl->buf = mnv2c_frame_alloc(L->src->frame_bytes, &e)) ||
 		    mnv2c_frame_seal(sl->buf, &e) != MNV2C_OK)
@@ -782,15 +497,14 @@ static int parse_args(int argc, char **argv, options *o)
 int main(int argc, char **argv)
 {
 	options o;
-	source src = { .vfd = -1 };
+	source src = { 0 };
 	loop L = { .src = &src };
 	char err[ERR_LEN];
 	mnv2c_error e;
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	for (int i = 0; i < V4L2_MAX_BUFFERS; i++)
-		src.export_fd[i] = -1;
+	v4l2cap_init(&src.cam);
 	/* Ctrl-C: stop capturing, collect the answers still due, print the summary. */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
