@@ -7,7 +7,8 @@
  *  - as the frame it is: answered OK, image size 640x360;
  *  - declared larger than the buffer (1920x1080): INVALID_ARGUMENT naming the dmabuf;
  *  - at an offset past its end: INVALID_ARGUMENT;
- *  - with a region of interest: OK.
+ *  - with a region of interest: OK;
+ *  - the same pixels copied into a sealed memfd: exactly the same detections.
  * Prints PASS/FAIL per case; exit 0 when all pass, 1 otherwise, 77 when the device cannot
  * give a single-planar YUYV capture (nothing to check). */
 #include "mnv2/client.h"
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define W 640
@@ -39,8 +41,9 @@ static int xioctl(int fd, unsigned long req, void *arg)
 	return rc;
 }
 
-/* One YUYV W x H frame captured into buffer 0, exported: the dmabuf, or -1. */
-static int capture_dmabuf(int v, uint32_t *bytes)
+/* One YUYV W x H frame captured into buffer 0, exported: the dmabuf, or -1. *mapped gets
+ * the buffer mapped read-only (MAP_FAILED when it cannot be). */
+static int capture_dmabuf(int v, uint32_t *bytes, const uint8_t **mapped)
 {
 	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	f.fmt.pix.width = W;
@@ -59,7 +62,43 @@ static int capture_dmabuf(int v, uint32_t *bytes)
 	    xioctl(v, VIDIOC_EXPBUF, &e))
 		return -1;
 	*bytes = b.length;
+	*mapped = mmap(NULL, b.length, PROT_READ, MAP_SHARED, v, b.m.offset);
 	return e.fd;
+}
+
+/* The same pixels as a sealed memfd and as the dmabuf must give the same detections, to
+ * the bit: the daemon read the dmabuf's bytes, not something else. */
+static void compare_with_memfd(mnv2c_client *c, int dmabuf, const uint8_t *px, size_t n)
+{
+	mnv2c_error err;
+	mnv2c_frame_buf *fb = mnv2c_frame_alloc(n, &err);
+	if (!fb) {
+		expect("memfd copy", 0, err.message);
+		return;
+	}
+	memcpy(fb->data, px, n);
+	mnv2c_image g = mnv2c_image_fd(MNV2C_PIX_YUYV, W, H, 0, fb->fd, 0);
+	mnv2c_options o = { .score_threshold = 0.01f, .max_detections = 50 };
+	mnv2c_detect_result *a = NULL, *b = NULL;
+	mnv2c_code st = mnv2c_frame_seal(fb, &err);
+	if (st == MNV2C_OK)
+		st = mnv2c_detect_fd(c, fb->fd, 0, &g, &o, &a, &err);
+	g.fd = dmabuf;
+	if (st == MNV2C_OK)
+		st = mnv2c_detect_fd(c, dmabuf, 0, &g, &o, &b, &err);
+	int same = st == MNV2C_OK && a->n_detections == b->n_detections && a->n_detections > 0;
+	for (size_t i = 0; same && i < a->n_detections; i++) {
+		const mnv2c_detection *x = &a->detections[i], *y = &b->detections[i];
+		same = x->class_id == y->class_id && x->score == y->score &&
+		       !memcmp(&x->box, &y->box, sizeof x->box);
+	}
+	char msg[600];
+	snprintf(msg, sizeof msg, "%s%zu detections at threshold 0.01", st ? err.message : "",
+		 st ? (size_t)0 : a->n_detections);
+	expect("the dmabuf and a memfd copy of it give the same detections", same, msg);
+	mnv2c_detect_result_free(a);
+	mnv2c_detect_result_free(b);
+	mnv2c_frame_free(fb);
 }
 
 /* A detect on the dmabuf declared as a YUYV w x h frame at off; roi_quarter asks about
@@ -86,7 +125,8 @@ int main(int argc, char **argv)
 	}
 	int v = open(argv[2], O_RDWR | O_CLOEXEC);
 	uint32_t bytes = 0;
-	int dmabuf = v < 0 ? -1 : capture_dmabuf(v, &bytes);
+	const uint8_t *px = MAP_FAILED;
+	int dmabuf = v < 0 ? -1 : capture_dmabuf(v, &bytes, &px);
 	if (dmabuf < 0) {
 		printf("SKIP %s: no single-planar YUYV %dx%d capture with EXPBUF (%s)\n", argv[2],
 		       W, H, strerror(errno));
@@ -122,6 +162,12 @@ int main(int argc, char **argv)
 	snprintf(msg, sizeof msg, "%s", st ? err.message : "");
 	expect("dmabuf frame with a region answered OK", st == MNV2C_OK, st ? msg : NULL);
 	mnv2c_detect_result_free(r);
+	if (px != MAP_FAILED) {
+		compare_with_memfd(c, dmabuf, px, (size_t)2 * W * H);
+		munmap((void *)px, bytes);
+	} else {
+		expect("the V4L2 buffer maps for the memfd comparison", 0, strerror(errno));
+	}
 	mnv2c_close(c);
 	close(dmabuf);
 	close(v);
