@@ -117,6 +117,42 @@ void mnv2_frame_read(const mnv2_frame_reader *r, uint32_t y, uint32_t x0, uint32
 	}
 }
 
+/* Pixel pairs of one YUV row (see yuv_row for the steps): each pixel with its own chroma,
+ * since a pair starting at an odd x straddles two chroma samples. */
+static ALWAYS_INLINE void yuv_pairs(const mnv2_frame_reader *r, const uint8_t *yp, unsigned ys,
+				    const uint8_t *up, const uint8_t *vp, unsigned cs,
+				    const int32_t *x, uint32_t n, uint8_t *out)
+{
+	int32_t crv = r->crv, cgu = r->cgu, cgv = r->cgv, cbu = r->cbu;
+	for (uint32_t i = 0; i < n; i++, out += 6)
+		for (uint32_t k = 0; k < 2; k++) {
+			uint32_t px = (uint32_t)x[i] + k;
+			size_t c = (size_t)(px >> 1) * cs;
+			int u = up[c] - 128, v = vp[c] - 128;
+			yuv_pixel(r, out + 3 * k, yp[(size_t)px * ys], crv * v, cgu * u + cgv * v,
+				  cbu * u);
+		}
+}
+
+void mnv2_frame_read_pairs(const mnv2_frame_reader *r, uint32_t y, const int32_t *x,
+			   uint32_t n, uint8_t *rgb)
+{
+	const mnv2_frame *f = r->f;
+	const uint8_t *p0 = f->data + f->offset[0] + (size_t)y * f->stride[0];
+	const uint8_t *p1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
+	const uint8_t *p2 = f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2];
+	switch (f->format) {
+	case MNV2_FRAME_NV12: yuv_pairs(r, p0, 1, p1, p1 + 1, 2, x, n, rgb); return;
+	case MNV2_FRAME_NV21: yuv_pairs(r, p0, 1, p1 + 1, p1, 2, x, n, rgb); return;
+	case MNV2_FRAME_I420: yuv_pairs(r, p0, 1, p1, p2, 1, x, n, rgb); return;
+	case MNV2_FRAME_YUYV: yuv_pairs(r, p0, 2, p0 + 1, p0 + 3, 4, x, n, rgb); return;
+	case MNV2_FRAME_UYVY: yuv_pairs(r, p0 + 1, 2, p0, p0 + 2, 4, x, n, rgb); return;
+	default: /* RGB-like and grey: a plain read of two pixels each */
+		for (uint32_t i = 0; i < n; i++)
+			mnv2_frame_read(r, y, (uint32_t)x[i], 2, rgb + 6 * (size_t)i);
+	}
+}
+
 int mnv2_frame_to_rgb(const mnv2_frame *f, const mnv2_rect *roi, uint8_t *dst,
 		      size_t dst_stride, mnv2_error *err)
 {

@@ -24,6 +24,10 @@ void mnv2_frame_reader_init(mnv2_frame_reader *r, const mnv2_frame *f);
 /* Pixels [x0, x0 + n) of frame row y (frame coordinates, inside the frame) as RGB888. */
 void mnv2_frame_read(const mnv2_frame_reader *r, uint32_t y, uint32_t x0, uint32_t n,
 		     uint8_t *rgb);
+/* Pixels x[i] and x[i] + 1 of frame row y for i < n (both inside the frame) as RGB888,
+ * six bytes per i: what a two-tap filter reads, and nothing else. */
+void mnv2_frame_read_pairs(const mnv2_frame_reader *r, uint32_t y, const int32_t *x,
+			   uint32_t n, uint8_t *rgb);
 
 /* mnv2_resize_frame_filter() with the portable loops only (simd 0), the SSE2 loops where built
  * (1: x86-64), or the best the CPU has (2: AVX2 where built and supported, else as 1); all

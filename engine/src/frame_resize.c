@@ -14,9 +14,12 @@
  *
  * With SSE2 (frame_simd.h) the chunk is kept as planar int16 channels so the horizontal
  * filter multiplies eight taps at a time, and YUV rows convert eight pixels at a time; with
- * AVX2 (frame_avx2.c, when the CPU has it) sixteen. With AVX2, a two-tap filter (bilinear,
- * or any enlargement) on a 4:2:0 frame skips the chunk: only the pixel pairs the taps read
- * are converted, straight from the frame (600 of a 1080p row's 1920 when shrinking to 300).
+ * AVX2 (frame_avx2.c, when the CPU has it) sixteen.
+ *
+ * A two-tap filter (bilinear, or any enlargement) skips the chunk: only the pixel pairs the
+ * taps read are converted, straight from the frame (600 of a 1080p row's 1920 when
+ * shrinking to 300) — eight outputs at a time with AVX2 on 4:2:0 frames, one at a time in
+ * portable C otherwise (also under SSE2, and on aarch64, where it is the only path).
  */
 #include "frame_internal.h"
 #include "frame_simd.h"
@@ -51,12 +54,61 @@ typedef struct stream {
 	 * the tail read with zero weights) and the weights split in 11-bit halves. */
 	int simd, avx2, kpad;
 	int16_t *pl[3], *whi, *wlo;
-	/* AVX2, when every output has at most two taps: the weight pairs as one int32 each;
-	 * sparse when the frame is 4:2:0, whose pixels are then read straight from it */
+	/* AVX2, when every output has at most two taps: the weight pairs as one int32 each */
 	int32_t *w2hi, *w2lo;
-	int sparse;            /* how many outputs, from the first, can be (0: not 4:2:0) */
+	/* Two-tap filters read only their pixel pairs, straight from the frame: with AVX2
+	 * (4:2:0 frames), else in portable loops (any format, also under SSE2) */
+	int sparse;            /* how many outputs, from the first, can (0: none) */
+	int sparse_avx2;       /* through mnv2_yuv420_2tap_avx2() */
 	int32_t *sx;           /* their first taps' frame x */
+	uint8_t *pairs;        /* portable: their pixel pairs' RGB, 6 bytes each */
 } stream;
+
+/* Whether the sparse two-tap loops apply: every output has at most two taps, and the
+ * path has them (AVX2 for 4:2:0 frames; the portable loops for any format, unless AVX2
+ * is in use). Sets sparse_avx2 for the former. */
+static int sparse_applies(stream *s)
+{
+	mnv2_frame_format fmt = s->rd.f->format;
+	int yuv420 = fmt == MNV2_FRAME_NV12 || fmt == MNV2_FRAME_NV21 || fmt == MNV2_FRAME_I420;
+	s->sparse_avx2 = s->simd && s->avx2 && yuv420;
+	if (!s->need_h || (s->avx2 && !yuv420)) /* AVX2's dense loops beat portable ones */
+		return 0;
+	for (int xx = 0; xx < s->dw; xx++)
+		if (s->ch.bounds[2 * xx + 1] > 2)
+			return 0;
+	return 1;
+}
+
+/* The outputs whose two taps lie inside the region (bounds only grow: a prefix) and their
+ * first taps' frame x. 0, or -1 when out of memory. */
+static int sparse_setup(stream *s)
+{
+	const int32_t *b = s->ch.bounds;
+	if (!(s->sx = malloc(sizeof(int32_t) * (size_t)s->dw)) ||
+	    (!s->sparse_avx2 && !(s->pairs = malloc((size_t)6 * (size_t)s->dw))))
+		return -1;
+	while (s->sparse < s->dw && (uint32_t)b[2 * s->sparse] + 1 < s->r.width) {
+		s->sx[s->sparse] = (int32_t)s->r.x + b[2 * s->sparse];
+		s->sparse++;
+	}
+	return 0;
+}
+
+/* Portable: the sparse outputs of row sy, from their pixel pairs. Returns how many. */
+static int sparse_row_portable(stream *s, uint32_t sy, uint8_t *out)
+{
+	const mnv2_coeffs *c = &s->ch;
+	mnv2_frame_read_pairs(&s->rd, s->r.y + sy, s->sx, (uint32_t)s->sparse, s->pairs);
+	for (int xx = 0; xx < s->sparse; xx++) {
+		const int32_t *k = &c->k[(size_t)xx * c->ksize]; /* ksize >= 3; unused taps 0 */
+		const uint8_t *p = s->pairs + 6 * (size_t)xx;
+		for (int ch = 0; ch < 3; ch++)
+			out[3 * xx + ch] = mnv2_clip8((1 << (MNV2_RESAMPLE_BITS - 1)) +
+						      p[ch] * k[0] + p[3 + ch] * k[1]);
+	}
+	return s->sparse;
+}
 
 #if MNV2_FRAME_SIMD
 static void deinterleave(const uint8_t *rgb, uint32_t n, int16_t *R, int16_t *G, int16_t *B)
@@ -151,9 +203,12 @@ static void filter_row_simd(stream *s, uint32_t sy, uint8_t *out)
 	uint32_t cb = 0, ce = 0;
 	int xx = 0;
 #if MNV2_FRAME_AVX2
-	if (s->sparse)
+	if (s->sparse && s->sparse_avx2)
 		xx = sparse_row(s, sy, out);
+	else
 #endif
+	if (s->sparse)
+		xx = sparse_row_portable(s, sy, out);
 	for (; xx < s->dw; xx++) {
 		uint32_t xmin = (uint32_t)c->bounds[2 * xx], n = (uint32_t)c->bounds[2 * xx + 1];
 #if MNV2_FRAME_AVX2
@@ -238,19 +293,7 @@ static int simd_setup(stream *s)
 			s->wlo[(size_t)xx * s->kpad + (size_t)j] = (int16_t)(w & 2047);
 		}
 	}
-	if (!two_tap)
-		return 0;
-	mnv2_frame_format fmt = s->rd.f->format;
-	if (fmt == MNV2_FRAME_NV12 || fmt == MNV2_FRAME_NV21 || fmt == MNV2_FRAME_I420) {
-		if (!(s->sx = malloc(sizeof(int32_t) * (size_t)s->dw)))
-			return -1;
-		/* both taps inside the region; bounds only grow, so a prefix of the outputs */
-		while (s->sparse < s->dw && (uint32_t)c->bounds[2 * s->sparse] + 1 < s->r.width) {
-			s->sx[s->sparse] = (int32_t)s->r.x + c->bounds[2 * s->sparse];
-			s->sparse++;
-		}
-	}
-	return pair_weights(s);
+	return two_tap ? pair_weights(s) : 0;
 }
 #endif
 
@@ -269,7 +312,7 @@ static void filter_row(stream *s, uint32_t sy, uint8_t *out)
 #endif
 	const mnv2_coeffs *c = &s->ch;
 	uint32_t cb = 0, ce = 0;
-	for (int xx = 0; xx < s->dw; xx++) {
+	for (int xx = s->sparse ? sparse_row_portable(s, sy, out) : 0; xx < s->dw; xx++) {
 		const int32_t *k = &c->k[(size_t)xx * c->ksize];
 		uint32_t xmin = (uint32_t)c->bounds[2 * xx], n = (uint32_t)c->bounds[2 * xx + 1];
 		if (xmin < cb || xmin + n > ce) { /* bounds only grow: slide the chunk on */
@@ -366,6 +409,9 @@ static void acc_add(stream *s, int yy, int r)
 static void prefetch_row(const stream *s, uint32_t sy)
 {
 	const mnv2_frame *f = s->rd.f;
+	if (f->format != MNV2_FRAME_NV12 && f->format != MNV2_FRAME_NV21 &&
+	    f->format != MNV2_FRAME_I420)
+		return;
 	uint32_t y = s->r.y + sy;
 	const uint8_t *yp = f->data + f->offset[0] + (size_t)y * f->stride[0] + s->r.x;
 	const uint8_t *c1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
@@ -425,9 +471,13 @@ static int run(stream *s, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, ui
 			return -1;
 #if MNV2_FRAME_SIMD
 		s->simd = s->simd && s->ch.ksize <= SIMD_MAX_TAPS;
+#endif
+		if (sparse_applies(s) && sparse_setup(s))
+			return -1;
+#if MNV2_FRAME_SIMD
 		if (s->simd && simd_setup(s))
 			return -1;
-		if (s->simd) { /* the split copy replaces the int32 weights */
+		if (s->simd && (!s->sparse || s->sparse_avx2)) { /* the split copy replaces them */
 			free(s->ch.k);
 			s->ch.k = NULL;
 		}
@@ -482,6 +532,7 @@ int mnv2_resize_frame_path(const mnv2_frame *f, const mnv2_rect *roi, uint32_t x
 	free(s.w2hi);
 	free(s.w2lo);
 	free(s.sx);
+	free(s.pairs);
 	for (int p = 0; p < 3; p++)
 		free(s.pl[p]);
 	return rc ? mnv2_fail(err, "resize: out of memory") : 0;
