@@ -11,7 +11,9 @@
  *    or configured resize mode and filter, inference (failure: INTERNAL with the engine's
  *    message), post-processing (top-K with labels; detections with labels, boxes in the
  *    original image's pixels and the model's normalized boxes). It packs the Response into
- *    job->frame with the timing breakdown and records it in the model's statistics.
+ *    job->frame with the timing breakdown and records it in the model's statistics. A
+ *    frame's descriptor is closed before it returns; a memfd frame's mapping is handed
+ *    back for the worker to unmap once the response is on its way.
  *  - Nothing here touches the network or the loop's state; it is safe on any thread. */
 #ifndef MNV2D_INFER_H
 #define MNV2D_INFER_H

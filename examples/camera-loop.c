@@ -264,7 +264,8 @@ static int wait_one(loop *L)
 			mnv2c_code_name(r->status), r->message);
 		L->failed++;
 	}
-	if (sl->v4l2_index >= 0 && v4l2cap_queue(&L->src->cam, (unsigned)sl->v4l2_index)) /* dmabuf: back to the driver */
+	/* dmabuf: the driver's buffer goes back once its answer is in */
+	if (sl->v4l2_index >= 0 && v4l2cap_queue(&L->src->cam, (unsigned)sl->v4l2_index))
 		fprintf(stderr, "camera-loop: VIDIOC_QBUF: %s\n", strerror(errno));
 	sl->v4l2_index = -1;
 	sl->request_id = 0;
@@ -468,6 +469,7 @@ static int parse_args(int argc, char **argv, options *o)
 				return 2;
 			}
 			o->fourcc_name = optarg;
+			o->fourcc = 0; /* the last --fourcc counts */
 			for (size_t k = 0; k < 4; k++) /* short codes are padded with spaces */
 				o->fourcc |= (uint32_t)(uint8_t)(k < strlen(optarg) ? optarg[k] : ' ')
 					     << (8 * k);

@@ -151,12 +151,14 @@ static int v4l2_set_format(v4l2cap *c, const v4l2cap_options *o, char *err)
 	if (i < 0 && o->fourcc)
 		return fail(err, "%s does not offer %s%s, or it is not one of NV12, NM12, "
 			    "NV21, NM21, YU12, YM12, YUYV, UYVY, RGB3, BGR3, GREY", o->device,
-			    o->fourcc_name ? o->fourcc_name : "that format", c->dmabuf ? " in one buffer (dmabuf)" : "");
+			    o->fourcc_name ? o->fourcc_name : "that format",
+			    c->dmabuf ? " in one buffer (dmabuf)" : "");
 	if (i < 0)
-		return fail(err, "%s offers none of NV12, NV21, YU12, YUYV, UYVY, RGB3, BGR3, GREY%s "
-			    "(compressed-only cameras, MJPEG for example, need a decoder first)",
-			    o->device, c->dmabuf ? " in one buffer (a dmabuf is one descriptor "
-						   "per frame; NV12M and the like need MMAP)" : "");
+		return fail(err, "%s offers none of NV12, NM12, NV21, NM21, YU12, YM12, YUYV, UYVY, "
+			    "RGB3, BGR3, GREY%s (compressed-only cameras, MJPEG for example, need a "
+			    "decoder first)", o->device,
+			    c->dmabuf ? " in one buffer (a dmabuf is one descriptor per frame; "
+					"NM12 and the like need MMAP)" : "");
 	char why[V4L2CAP_ERR_LEN];
 	if (v4l2_apply_format(c, o, i, why))
 		return fail(err, "%s: %s", o->device, why);

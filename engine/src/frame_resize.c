@@ -10,16 +10,19 @@
  *
  * Scratch: the weights (out_w * taps_x + out_h * taps_y), one chunk of converted pixels
  * (at least taps_x, at most the region's width), one filtered row, and as many accumulator
- * rows as output rows are ever in flight at once (about 2 when shrinking).
+ * rows as output rows are ever in flight at once (about 2 when shrinking); for two-tap
+ * filters also each output's first tap x and (portable) its pixel pair (10 * out_w).
  *
  * With SSE2 (frame_simd.h) the chunk is kept as planar int16 channels so the horizontal
  * filter multiplies eight taps at a time, and YUV rows convert eight pixels at a time; with
  * AVX2 (frame_avx2.c, when the CPU has it) sixteen.
  *
- * A two-tap filter (bilinear, or any enlargement) skips the chunk: only the pixel pairs the
+ * A two-tap filter (bilinear, or any enlargement) skips the chunk for the outputs whose
+ * taps both lie inside the region (all but the last one or two): only the pixel pairs the
  * taps read are converted, straight from the frame (600 of a 1080p row's 1920 when
  * shrinking to 300) — eight outputs at a time with AVX2 on 4:2:0 frames, one at a time in
- * portable C otherwise (also under SSE2, and on aarch64, where it is the only path).
+ * portable C for any format when AVX2 is not in use (SSE2, and aarch64, where the portable
+ * loops are the only ones). With AVX2, other formats keep the dense loops, which are faster.
  */
 #include "frame_internal.h"
 #include "frame_simd.h"
@@ -71,7 +74,7 @@ static int sparse_applies(stream *s)
 {
 	mnv2_frame_format fmt = s->rd.f->format;
 	int yuv420 = fmt == MNV2_FRAME_NV12 || fmt == MNV2_FRAME_NV21 || fmt == MNV2_FRAME_I420;
-	s->sparse_avx2 = s->simd && s->avx2 && yuv420;
+	s->sparse_avx2 = s->simd && s->avx2 && yuv420; /* the AVX2 kernel takes 4:2:0 */
 	if (!s->need_h || (s->avx2 && !yuv420)) /* AVX2's dense loops beat portable ones */
 		return 0;
 	for (int xx = 0; xx < s->dw; xx++)
@@ -441,7 +444,9 @@ static void run_2d(stream *s, uint8_t *dst, size_t dst_stride)
 		if (lo == hi)
 			continue; /* no output row reads this source row */
 		if (s->sparse) { /* the next row read */
-			int next = r + 1 < yend_of(s, hi - 1) ? r + 1 : hi < s->dh ? ymin_of(s, hi) : last;
+			int next = r + 1 < yend_of(s, hi - 1) ? r + 1       /* the same output rows' */
+				 : hi < s->dh		 ? ymin_of(s, hi) /* the next output row's */
+							 : last;
 			if (next < last)
 				prefetch_row(s, (uint32_t)next);
 		}
@@ -477,7 +482,8 @@ static int run(stream *s, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, ui
 #if MNV2_FRAME_SIMD
 		if (s->simd && simd_setup(s))
 			return -1;
-		if (s->simd && (!s->sparse || s->sparse_avx2)) { /* the split copy replaces them */
+		/* the split copy replaces the int32 weights, unless portable sparse rows read them */
+		if (s->simd && (!s->sparse || s->sparse_avx2)) {
 			free(s->ch.k);
 			s->ch.k = NULL;
 		}
