@@ -28,7 +28,8 @@
  *    64, is 16: the largest --inflight).
  *
  * Output: per frame a summary line and one line per detection (boxes in frame pixels), then
- * the achieved frame rate. Exit status: 0 when every frame was answered OK; 1 on any error
+ * the achieved frame rate (and how many damaged frames a V4L2 driver flagged and this
+ * dropped). Exit status: 0 when every frame was answered OK; 1 on any error
  * (bad input, a failed request, lost connection); 2 on bad usage.
  */
 #include "mnv2/client.h"
@@ -336,6 +337,9 @@ static int run(loop *L, const options *o)
 		if (wait_one(L))
 			return 1;
 	double s = (now_ms() - t0) / 1e3;
+	if (L->src->cam.dropped)
+		printf("camera-loop: %llu damaged frames dropped (V4L2_BUF_FLAG_ERROR)\n",
+		       (unsigned long long)L->src->cam.dropped);
 	printf("camera-loop: %llu frames, %llu answered, %llu failed, %llu detections in %.2f s: "
 	       "%.1f fps\n",
 	       (unsigned long long)frame, (unsigned long long)L->answered,

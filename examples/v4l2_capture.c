@@ -269,12 +269,21 @@ static int v4l2_filled(const v4l2cap *c, const struct v4l2_buffer *b, char *err)
 int v4l2cap_next(v4l2cap *c, unsigned *index, char *err)
 {
 	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b = v4l2_buf(c, 0, planes);
-	if (ioctl(c->fd, VIDIOC_DQBUF, &b) < 0) /* blocks until the camera delivers */
-		return errno == EINTR ? 0 /* a signal: the caller decides whether to go on */
-				      : fail(err, "VIDIOC_DQBUF: %s", strerror(errno));
-	if (b.index >= c->n_bufs)
-		return fail(err, "the driver returned buffer %u of %u", b.index, c->n_bufs);
+	struct v4l2_buffer b;
+	for (;;) {
+		b = v4l2_buf(c, 0, planes);
+		if (ioctl(c->fd, VIDIOC_DQBUF, &b) < 0) /* blocks until the camera delivers */
+			return errno == EINTR ? 0 /* a signal: the caller decides whether to go on */
+					      : fail(err, "VIDIOC_DQBUF: %s", strerror(errno));
+		if (b.index >= c->n_bufs)
+			return fail(err, "the driver returned buffer %u of %u", b.index, c->n_bufs);
+		if (!(b.flags & V4L2_BUF_FLAG_ERROR))
+			break;
+		/* a frame the driver says is damaged (a glitch on the sensor link): dropped */
+		c->dropped++;
+		if (v4l2cap_queue(c, b.index))
+			return fail(err, "VIDIOC_QBUF: %s", strerror(errno));
+	}
 	if (v4l2_filled(c, &b, err)) {
 		v4l2cap_queue(c, b.index);
 		return -1;

@@ -14,7 +14,9 @@
  *  - Every size the driver reports is checked: a buffer plane shorter than the frame's
  *    share, or a dequeued one whose bytesused/data_offset do not cover it, is an error.
  *  - v4l2cap_next() waits for a filled buffer: 1 with its index, 0 when interrupted by a
- *    signal, -1 on error (a short buffer goes straight back to the driver).
+ *    signal, -1 on error (a short buffer goes straight back to the driver). A buffer the
+ *    driver flags V4L2_BUF_FLAG_ERROR is given back and counted in c->dropped, and the
+ *    wait goes on.
  *  - A filled buffer is the caller's until v4l2cap_queue() gives it back: copy it out with
  *    v4l2cap_copy() and queue it at once, or (dmabuf) send v4l2cap_dmabuf()'s descriptor
  *    and offset and queue it after the answer.
@@ -55,6 +57,7 @@ typedef struct v4l2cap {
 	size_t map_len[V4L2CAP_MAX_BUFFERS][VIDEO_MAX_PLANES];
 	uint32_t data_offset[V4L2CAP_MAX_BUFFERS][VIDEO_MAX_PLANES]; /* of the last dequeue */
 	int export_fd[V4L2CAP_MAX_BUFFERS];
+	uint64_t dropped;        /* frames the driver flagged V4L2_BUF_FLAG_ERROR */
 } v4l2cap;
 
 void v4l2cap_init(v4l2cap *c);

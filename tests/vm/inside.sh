@@ -6,7 +6,8 @@
 #  - examples/camera-loop captures from a single-planar and a multi-planar V4L2 device with
 #    MMAP buffers (copied into a sealed memfd) and with DMABUF export (the driver's buffers
 #    sent as they are), in NV12, YUYV, and NM12 / YM12 (planes in separate buffers),
-#    which give the same detections as NV12 / YU12 on a still scene;
+#    which give the same detections as NV12 / YU12 on a still scene, and a frame the
+#    driver flags as damaged is dropped;
 #  - tests/vm/dmabuf_check: a dmabuf frame, one declared larger than its buffer, one past
 #    its end, one with a region;
 #  - afterwards mnv2d holds no descriptor and no mapping of any frame, and exits 0 on SIGTERM.
@@ -82,7 +83,7 @@ detections() { # device, then camera-loop options: the per-detection lines
 	"$build/examples/camera-loop" --device "$1" --socket /tmp/mnv2.sock --size 640x360 \
 		--frames 2 --threshold 0.01 "${@:2}" 2>/dev/null | grep -E '^frame [0-9]+: .* score'
 }
-if "$build/tests/vm/vivid_still" "$mdev"; then
+if "$build/tests/vm/vivid_ctl" "$mdev" "OSD Text Mode=None"; then
 	for pair in "NV12 NM12" "YU12 YM12"; do
 		set -- $pair
 		one=$(detections "$mdev" --fourcc "$1") sep=$(detections "$mdev" --fourcc "$2")
@@ -94,7 +95,21 @@ if "$build/tests/vm/vivid_still" "$mdev"; then
 		fi
 	done
 else
-	fail "vivid_still $mdev"
+	fail "vivid_ctl $mdev OSD Text Mode=None"
+fi
+# A frame the driver flags as damaged is dropped and the loop goes on (vivid marks the next
+# frame it fills after the button is pressed: here the first of the stream).
+"$build/tests/vm/vivid_ctl" "$dev" "Inject V4L2_BUF_FLAG_ERROR"
+"$build/examples/camera-loop" --device "$dev" --socket /tmp/mnv2.sock --size 640x360 \
+	--frames 4 >/tmp/damaged.out 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^camera-loop: 1 damaged frames dropped" /tmp/damaged.out &&
+	grep -q "4 frames, 4 answered, 0 failed" /tmp/damaged.out; then
+	pass "a damaged frame (V4L2_BUF_FLAG_ERROR) is dropped: $(grep -E 'dropped|fps' \
+		/tmp/damaged.out | tr '\n' ' ')"
+else
+	fail "camera-loop with a damaged frame (exit $rc):"
+	tail -5 /tmp/damaged.out
 fi
 if out=$("$build/examples/camera-loop" --device "$mdev" --socket /tmp/mnv2.sock --dmabuf \
 	--fourcc NM12 --frames 1 2>&1); then
