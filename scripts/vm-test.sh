@@ -52,9 +52,17 @@ cp "$busybox" "$root/bin/busybox"
 # the modules that mount the host's filesystem, in dependency order
 for m in virtio_pci 9pnet_virtio 9p; do modprobe -S "$kver" --show-depends "$m"; done |
 	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$work/mods.txt"
-while read -r m; do
-	cp "$m" "$root/mods/"
-	basename "$m" >>"$root/mods/order"
+while read -r m; do # busybox insmod takes plain .ko files: compressed ones are unpacked
+	name=$(basename "$m")
+	case "$m" in
+	*.ko.xz) unpack=(xz -dc) ;;
+	*.ko.zst) unpack=(zstd -dcq) ;;
+	*.ko.gz) unpack=(gzip -dc) ;;
+	*) unpack=(cat) ;;
+	esac
+	command -v "${unpack[0]}" >/dev/null || skip "${unpack[0]} is missing to unpack $name"
+	"${unpack[@]}" "$m" >"$root/mods/${name%.ko*}.ko"
+	echo "${name%.ko*}.ko" >>"$root/mods/order"
 done <"$work/mods.txt"
 
 cat >"$root/init" <<'EOF'
