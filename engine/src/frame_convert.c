@@ -99,9 +99,8 @@ void mnv2_frame_read(const mnv2_frame_reader *r, uint32_t y, uint32_t x0, uint32
 		     uint8_t *rgb)
 {
 	const mnv2_frame *f = r->f;
-	const uint8_t *p0 = f->data + f->offset[0] + (size_t)y * f->stride[0];
-	const uint8_t *p1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
-	const uint8_t *p2 = f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2];
+	const uint8_t *p0 = mnv2_frame_row(f, 0, y), *p1 = mnv2_frame_row(f, 1, y);
+	const uint8_t *p2 = mnv2_frame_row(f, 2, y);
 	switch (f->format) {
 	case MNV2_FRAME_RGB888: memcpy(rgb, p0 + (size_t)x0 * 3, (size_t)n * 3); break;
 	case MNV2_FRAME_BGR888: packed_row(p0 + (size_t)x0 * 3, 3, 2, 1, 0, n, rgb); break;
@@ -138,9 +137,8 @@ void mnv2_frame_read_pairs(const mnv2_frame_reader *r, uint32_t y, const int32_t
 			   uint32_t n, uint8_t *rgb)
 {
 	const mnv2_frame *f = r->f;
-	const uint8_t *p0 = f->data + f->offset[0] + (size_t)y * f->stride[0];
-	const uint8_t *p1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
-	const uint8_t *p2 = f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2];
+	const uint8_t *p0 = mnv2_frame_row(f, 0, y), *p1 = mnv2_frame_row(f, 1, y);
+	const uint8_t *p2 = mnv2_frame_row(f, 2, y);
 	switch (f->format) {
 	case MNV2_FRAME_NV12: yuv_pairs(r, p0, 1, p1, p1 + 1, 2, x, n, rgb); return;
 	case MNV2_FRAME_NV21: yuv_pairs(r, p0, 1, p1 + 1, p1, 2, x, n, rgb); return;

@@ -10,6 +10,19 @@
 int mnv2_rect_check(uint32_t w, uint32_t h, const mnv2_rect *roi, mnv2_rect *out,
 		    const char *what, mnv2_error *err);
 
+/* Row y of plane p of a frame: plane 0 has a row per frame row; the chroma planes (planes
+ * 1 and 2, of the 4:2:0 formats) one per two. */
+static inline const uint8_t *mnv2_frame_row(const mnv2_frame *f, int p, uint32_t y)
+{
+	return f->data + f->offset[p] + (size_t)(p ? y >> 1 : y) * f->stride[p];
+}
+
+/* Whether fmt is one of the 4:2:0 formats (NV12, NV21, I420). */
+static inline int mnv2_frame_is_420(mnv2_frame_format fmt)
+{
+	return fmt == MNV2_FRAME_NV12 || fmt == MNV2_FRAME_NV21 || fmt == MNV2_FRAME_I420;
+}
+
 /* Reads converted pixels out of a validated frame (see the colour maths in mnv2/frame.h). */
 #define MNV2_CLIP_BIAS 512   /* clip[] index of 0 */
 #define MNV2_CLIP_SIZE 1088  /* covers every sum of the four coefficient tables */

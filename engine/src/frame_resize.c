@@ -72,8 +72,7 @@ typedef struct stream {
  * is in use). Sets sparse_avx2 for the former. */
 static int sparse_applies(stream *s)
 {
-	mnv2_frame_format fmt = s->rd.f->format;
-	int yuv420 = fmt == MNV2_FRAME_NV12 || fmt == MNV2_FRAME_NV21 || fmt == MNV2_FRAME_I420;
+	int yuv420 = mnv2_frame_is_420(s->rd.f->format);
 	s->sparse_avx2 = s->simd && s->avx2 && yuv420; /* the AVX2 kernel takes 4:2:0 */
 	if (!s->need_h || (s->avx2 && !yuv420)) /* AVX2's dense loops beat portable ones */
 		return 0;
@@ -132,14 +131,13 @@ static void read_planar(stream *s, uint32_t y, uint32_t x0, uint32_t n)
 	uint32_t x = x0, end = x0 + n, i = 0;
 	mnv2_frame_format fmt = f->format;
 	int packed = fmt == MNV2_FRAME_YUYV || fmt == MNV2_FRAME_UYVY;
-	if (fmt != MNV2_FRAME_NV12 && fmt != MNV2_FRAME_NV21 && fmt != MNV2_FRAME_I420 && !packed) {
+	if (!mnv2_frame_is_420(fmt) && !packed) {
 		mnv2_frame_read(&s->rd, y, x0, n, s->chunk);
 		deinterleave(s->chunk, n, R, G, B);
 		return;
 	}
-	const uint8_t *yp = f->data + f->offset[0] + (size_t)y * f->stride[0];
-	const uint8_t *c1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
-	const uint8_t *c2 = f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2];
+	const uint8_t *yp = mnv2_frame_row(f, 0, y), *c1 = mnv2_frame_row(f, 1, y);
+	const uint8_t *c2 = mnv2_frame_row(f, 2, y);
 	const __m128i zero = _mm_setzero_si128(), c128 = _mm_set1_epi16(128);
 	const __m128i lo8 = _mm_set1_epi16(0xff);
 	if (x & 1) { /* an odd first pixel shares its chroma with the one before */
@@ -190,11 +188,8 @@ static int sparse_row(stream *s, uint32_t sy, uint8_t *out)
 {
 	const mnv2_frame *f = s->rd.f;
 	uint32_t y = s->r.y + sy;
-	const uint8_t *yp = f->data + f->offset[0] + (size_t)y * f->stride[0];
-	const uint8_t *c1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
-	const uint8_t *c2 = f->format == MNV2_FRAME_I420
-				    ? f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2]
-				    : NULL;
+	const uint8_t *c2 = f->format == MNV2_FRAME_I420 ? mnv2_frame_row(f, 2, y) : NULL;
+	const uint8_t *yp = mnv2_frame_row(f, 0, y), *c1 = mnv2_frame_row(f, 1, y);
 	return (int)mnv2_yuv420_2tap_avx2(&s->rd, f->format, yp, c1, c2, s->sx,
 					  (uint32_t)s->sparse, s->w2hi, s->w2lo, out);
 }
@@ -412,13 +407,11 @@ static void acc_add(stream *s, int yy, int r)
 static void prefetch_row(const stream *s, uint32_t sy)
 {
 	const mnv2_frame *f = s->rd.f;
-	if (f->format != MNV2_FRAME_NV12 && f->format != MNV2_FRAME_NV21 &&
-	    f->format != MNV2_FRAME_I420)
+	if (!mnv2_frame_is_420(f->format))
 		return;
 	uint32_t y = s->r.y + sy;
-	const uint8_t *yp = f->data + f->offset[0] + (size_t)y * f->stride[0] + s->r.x;
-	const uint8_t *c1 = f->data + f->offset[1] + (size_t)(y >> 1) * f->stride[1];
-	const uint8_t *c2 = f->data + f->offset[2] + (size_t)(y >> 1) * f->stride[2];
+	const uint8_t *yp = mnv2_frame_row(f, 0, y) + s->r.x, *c1 = mnv2_frame_row(f, 1, y);
+	const uint8_t *c2 = mnv2_frame_row(f, 2, y);
 	for (uint32_t i = 0; i < s->r.width; i += 64)
 		__builtin_prefetch(yp + i);
 	if (f->format == MNV2_FRAME_I420) { /* U and V planes, half as wide */
