@@ -20,7 +20,9 @@
 int mnv2_cpu_has_avx2(void)
 {
 #if defined(MNV2_HAVE_AVX2) && defined(__x86_64__)
-	__builtin_cpu_init(); /* after the first call, a check of libgcc's cpu model */
+	/* cpu_init: idempotent, needed when called before constructors run; then a check of
+	 * libgcc's cpu model. "avx2" includes the OS's YMM state check (xgetbv). */
+	__builtin_cpu_init();
 	return __builtin_cpu_supports("avx2");
 #else
 	return 0;
@@ -30,9 +32,7 @@ int mnv2_cpu_has_avx2(void)
 int mnv2_cpu_path(void)
 {
 #if defined(MNV2_HAVE_AVX2) && defined(__x86_64__)
-	__builtin_cpu_init(); /* idempotent; needed when called before constructors run */
-	/* "avx2" includes the OS's YMM state check (xgetbv) */
-	if (!__builtin_cpu_supports("avx2"))
+	if (!mnv2_cpu_has_avx2())
 		return MNV2_KPATH_PORTABLE;
 #ifdef MNV2_HAVE_AVXVNNI
 	/* AVX-VNNI: cpuid leaf 7 subleaf 1, eax bit 4 (GCC 12 and clang 14 cannot name it
