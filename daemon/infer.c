@@ -307,6 +307,17 @@ static mnv2_resize_filter resize_filter(const run_state *s)
 	}
 }
 
+/* The frame's descriptor goes, and with it a dmabuf's read access (SYNC_END needs the
+ * descriptor, and the exporter may want the buffer back). A memfd's mapping holds no
+ * descriptor and is released by the worker once the response is on its way
+ * (mnv2d_infer_run). Safe to call twice. */
+static void release_fd(run_state *s)
+{
+	if (s->map.dmabuf)
+		mnv2d_fdframe_unmap(&s->map);
+	mnv2d_job_close_fd(s->job);
+}
+
 static unsigned preprocess_and_run(run_state *s, int64_t *t0)
 {
 	mnv2_error e = { { 0 } };
@@ -319,12 +330,7 @@ static unsigned preprocess_and_run(run_state *s, int64_t *t0)
 						    bytes, &s->tf, &e)
 			     : mnv2_preprocess_roi(&v, &s->roi, &s->m->input, &po, in, bytes,
 						   &s->tf, &e);
-	/* The frame's bytes are read: its descriptor goes at once, and a dmabuf's read access
-	 * ends (its exporter may want the buffer back). A memfd's mapping holds no descriptor
-	 * and is released by the worker once the response is on its way (mnv2d_infer_run). */
-	if (s->map.dmabuf)
-		mnv2d_fdframe_unmap(&s->map);
-	mnv2d_job_close_fd(s->job);
+	release_fd(s); /* the frame's bytes are read */
 	if (rc)
 		return say(s->msg, sizeof s->msg, ST_INTERNAL, "preprocess: %s",
 			   in ? e.msg : "no input buffer");
@@ -501,10 +507,8 @@ unsigned mnv2d_infer_run(mnv2d_job *job, size_t worker, const mnv2d_limits *lim,
 			      ? say(s.msg, sizeof s.msg, ST_INTERNAL, "not a classify or detect job")
 			      : run(&s, lim, t_dequeue);
 	mnv2_image_free(&s.img);
-	if (s.map.dmabuf)          /* ends its access while the descriptor is open */
-		mnv2d_fdframe_unmap(&s.map);
+	release_fd(&s);            /* never kept past its request, on any path */
 	*release = s.map;          /* a memfd's mapping, if any: the caller's to unmap */
-	mnv2d_job_close_fd(job);   /* never kept past its request, on any path */
 	if (st != ST_OK) {
 		Mnv2__Timing tm;
 		Mnv2__Response r;
