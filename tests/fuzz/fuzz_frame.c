@@ -19,6 +19,10 @@
  *  - for a valid frame and region, mnv2_preprocess_frame() succeeds and gives exactly the
  *    bytes and transform of mnv2_frame_to_rgb() (whole frame) + mnv2_preprocess_roi() —
  *    the contract of the one-pass path — and the transform covers the whole frame;
+ *  - the region resized to the model input's size by each of the resampler's loops
+ *    (portable, SSE2, and the CPU's best: mnv2_resize_frame_path) gives the same bytes, so
+ *    the loops the CPU does not pick (the portable ones are aarch64's) meet hostile
+ *    geometry too;
  *  - the four packed RGB/grey formats through mnv2_image_from_raw(): a success is a
  *    width x height RGB888 image equal to mnv2_frame_to_rgb()'s for the same layout;
  *    a failure has a message and leaves the image empty. Whenever the frame is valid for
@@ -30,6 +34,7 @@
  * sizes, every resize mode and input type, regions, and a few invalid layouts; each seed is
  * run through the harness before it is written, and must get as far as it was made for
  * (converted and resized, or refused). */
+#include "frame_internal.h" /* mnv2_resize_frame_path(): each of the resampler's loops */
 #include "mnv2/frame.h"
 #include "mnv2/image.h"
 #include "mnv2/preprocess.h"
@@ -173,6 +178,33 @@ static void check_image_raw(const params *q, int frame_ok)
 	mnv2_image_free(&img);
 }
 
+/* The region r resized whole to the model input's size with the input's filter, by the
+ * portable, SSE2 and best loops: the same bytes from each. */
+static void check_paths(const params *q, const mnv2_rect *roi, const mnv2_rect *r)
+{
+	uint32_t w = (uint32_t)q->in.dims[2], h = (uint32_t)q->in.dims[1];
+	size_t n = (size_t)w * h * 3;
+	uint8_t *out[3] = { malloc(n), malloc(n), malloc(n) };
+	if (!out[0] || !out[1] || !out[2])
+		abort();
+	for (int simd = 0; simd < 3; simd++) {
+		mnv2_error e = { { 0 } };
+		if (mnv2_resize_frame_path(&q->f, roi, 0, 0, r->width, r->height, out[simd], w, h,
+					   (size_t)w * 3, q->po.filter, simd, &e)) {
+			fprintf(stderr, "fuzz_frame: resize path %d failed: %s\n", simd, e.msg);
+			abort();
+		}
+	}
+	if (memcmp(out[0], out[1], n) || memcmp(out[0], out[2], n)) {
+		fprintf(stderr, "fuzz_frame: the resampler's loops differ (%s %ux%u, %s)\n",
+			mnv2_frame_format_name(q->f.format), q->f.width, q->f.height,
+			mnv2_resize_filter_name(q->po.filter));
+		abort();
+	}
+	for (int i = 0; i < 3; i++)
+		free(out[i]);
+}
+
 /* How far an input got: 0 refused (or too short), 1 a valid frame whose region was
  * refused, 2 converted and resized (and checked). */
 static int run(const uint8_t *data, size_t size)
@@ -213,6 +245,7 @@ static int run(const uint8_t *data, size_t size)
 	    (uint64_t)r.y + r.height > q.f.height)
 		abort();
 	check_preprocess(&q, roi);
+	check_paths(&q, roi, &r);
 	return 2;
 }
 
